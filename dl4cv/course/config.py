@@ -1,0 +1,71 @@
+"""Finding the course folder and loading its settings.
+
+nbgrader's own settings live in `nbgrader_config.py` at the course root; dl4cv's few settings
+(the course repository URL that notebooks install from) live in `pyproject.toml` under
+`[tool.dl4cv]`, so each is configured in exactly one place.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+class CourseNotFoundError(FileNotFoundError):
+    """No `nbgrader_config.py` in the given folder or any parent."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: cwd) holding `nbgrader_config.py`."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise CourseNotFoundError(f"no {CONFIG_FILE} in {here} or its parents: run dl4cv inside the course folder or pass --root")
+
+
+def load_nbgrader_config(root: Path, **overrides: dict) -> Config:
+    """The course's nbgrader config, with its root pinned and `overrides` merged on top.
+
+    `overrides` map a class name to trait values, e.g. `Execute={"timeout": 60}`.
+    """
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    for section, values in overrides.items():
+        for key, value in values.items():
+            config[section][key] = value
+    return config
+
+
+@dataclass(frozen=True)
+class CourseSettings:
+    """dl4cv's own settings from `[tool.dl4cv]` in pyproject.toml."""
+
+    repository: str
+    assignments: tuple[str, ...]
+
+
+def course_settings(root: Path) -> CourseSettings:
+    """Read `[tool.dl4cv]`; `assignments` lists the assignment folders in teaching order."""
+    data = tomllib.loads((Path(root) / "pyproject.toml").read_text(encoding="utf-8"))
+    section = data.get("tool", {}).get("dl4cv", {})
+    return CourseSettings(
+        repository=section["repository"],
+        assignments=tuple(section.get("assignments", [])),
+    )
+
+
+def tool_environment() -> dict[str, str]:
+    """os.environ with this interpreter's bin/ first on PATH (nbgrader shells out to `alembic`)."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env

@@ -1,0 +1,28 @@
+"""nbgrader settings for the dl4cv course (read by `nbgrader ...` and by `dl4cv ...`)."""
+
+import os
+from pathlib import Path
+
+from dl4cv.course.modules import exclude_overwriting
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+root = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "dl4cv"
+c.CourseDirectory.root = str(root)
+# SQLite by default; any SQLAlchemy URL (e.g. PostgreSQL for a large class) via DL4CV_DB_URL.
+c.CourseDirectory.db_url = os.environ.get("DL4CV_DB_URL", f"sqlite:///{root / 'gradebook.db'}")
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".pytest_cache"]
+
+# The student's own modules (source/<aid>/*.py with solution regions) are graded, never replaced
+# by the instructor's copy.
+c.Autograde.exclude_overwriting = exclude_overwriting(root / "source")
+
+# Execution limits for student notebooks. The first cell imports torch, which can take a while on
+# a loaded machine, so keep the per-cell timeout generous.
+c.Execute.timeout = int(os.environ.get("DL4CV_CELL_TIMEOUT", "120"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
