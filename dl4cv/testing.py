@@ -349,8 +349,12 @@ def assert_speedup(
     at_least: float,
     repeats: int = 3,
     name: str = "your function",
-) -> float:
-    """Fail unless `fast` is at least `at_least` times faster than `slow`; returns the ratio."""
+) -> None:
+    """Fail unless `fast` is at least `at_least` times faster than `slow`.
+
+    Returns nothing on purpose: a number left as a test cell's last value would be read by
+    nbgrader as partial credit.
+    """
     t_slow, t_fast = best_time(slow, repeats=repeats), best_time(fast, repeats=repeats)
     ratio = t_slow / max(t_fast, 1e-9)
     if ratio < at_least:
@@ -358,5 +362,4 @@ def assert_speedup(
             f"{name} is only {ratio:.1f}x faster than the loop version ({t_fast * 1e3:.1f} ms vs "
             f"{t_slow * 1e3:.1f} ms); it should be at least {at_least:g}x faster"
         )
-    return ratio
 

@@ -1,0 +1,103 @@
+"""Simulated classes: submissions built from the release and the instructor's source.
+
+A course folder describes its simulated students for assignment `<aid>` in
+`tests/classroom/<aid>.py`, as a list `STUDENTS` of `SimulatedStudent`. Each one starts from the
+reference solution (release notebook with the source's answers filled in, plus the source
+modules) or from the untouched release, applies exact text edits to plant one mistake, and says
+which graded cells the mistake must cost. `make demo` grades such a class, and the test suite
+asserts that every student scores exactly as expected: that is how hidden tests are proven.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from dl4cv.course import notebooks
+from dl4cv.course.modules import student_modules
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `old` (which must occur exactly once) with `new` in one file of the submission."""
+
+    file: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class SimulatedStudent:
+    """One simulated submission and the score it must get.
+
+    `start` is "reference" or "release". `loses` names the graded cells that must score zero;
+    every other autograded cell must get full points. With `start="release"` every autograded
+    cell must score zero and `loses` is ignored.
+    """
+
+    id: str
+    description: str
+    start: str = "reference"
+    edits: tuple[Edit, ...] = ()
+    loses: tuple[str, ...] = field(default=())
+
+
+def load_class(*, root: Path, assignment: str) -> list[SimulatedStudent]:
+    """The `STUDENTS` list of `tests/classroom/<assignment>.py` in the course folder."""
+    path = Path(root) / "tests" / "classroom" / f"{assignment}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no simulated class for {assignment}: expected {path}")
+    spec = importlib.util.spec_from_file_location(f"dl4cv_classroom_{assignment}", path)
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.STUDENTS)
+
+
+def _apply(edit: Edit, folder: Path) -> None:
+    target = folder / edit.file
+    text = target.read_text(encoding="utf-8")
+    count = text.count(edit.old)
+    if count != 1:
+        raise ValueError(f"edit for {edit.file} must match exactly once, matched {count} times: {edit.old[:60]!r}")
+    target.write_text(text.replace(edit.old, edit.new), encoding="utf-8")
+
+
+def fill_answers(release_nb, source_nb):
+    """The release notebook with every solution cell's source taken from the instructor's notebook."""
+    answers = notebooks.cells_by_id(source_nb)
+    for cell in release_nb.cells:
+        gid = notebooks.grade_id(cell)
+        if gid and cell.metadata["nbgrader"].get("solution") and gid in answers:
+            cell.source = answers[gid].source
+    return release_nb
+
+
+def write_submission(student: SimulatedStudent, *, root: Path, assignment: str) -> Path:
+    """Create `submitted/<student.id>/<assignment>/` for one simulated student; returns it."""
+    root = Path(root)
+    release_dir, source_dir = root / "release" / assignment, root / "source" / assignment
+    target = root / "submitted" / student.id / assignment
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(release_dir, target)
+    if student.start == "reference":
+        for path in sorted(release_dir.glob("*.ipynb")):
+            nb = fill_answers(notebooks.read(path), notebooks.read(source_dir / path.name))
+            notebooks.write(nb, target / path.name)
+        for module in student_modules(source_dir):
+            shutil.copy(module, target / module.name)
+    elif student.start != "release":
+        raise ValueError(f"{student.id}: start must be 'reference' or 'release', not {student.start!r}")
+    for edit in student.edits:
+        _apply(edit, target)
+    return target
+
+
+def expected_scores(student: SimulatedStudent, max_points: dict[str, float]) -> dict[str, float]:
+    """Expected auto score per graded test cell, given each cell's maximum points."""
+    if student.start == "release":
+        return {cell: 0.0 for cell in max_points}
+    return {cell: (0.0 if cell in student.loses else points) for cell, points in max_points.items()}

@@ -1,0 +1,227 @@
+"""`dl4cv grade`: autograde every submission of an assignment, many notebooks at a time.
+
+nbgrader's `autograde` does three things per submission: prepare (record the student and the
+submission, copy support files, restore the instructor's test cells), execute the notebook, and
+save the scores in the gradebook. Only execution is slow, and only saving writes the gradebook,
+which SQLite lets one process write at a time. So:
+
+1. prepare, serially, with nbgrader's own `Autograde` minus its execution step;
+2. execute the prepared notebooks in parallel worker processes (no gradebook writes there);
+3. save each executed notebook's scores from this process, as results arrive, with nbgrader's
+   own `SaveAutoGrades` and `AssignLatePenalties`.
+
+The scores are the ones serial `nbgrader autograde` records; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from tqdm.auto import tqdm
+
+from dl4cv.course.config import load_nbgrader_config, tool_environment
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook, as a worker hands it back."""
+
+    student: str
+    assignment: str
+    notebook: str
+    path: str
+    seconds: float
+    notebook_json: str | None = None
+    problem: str | None = None  # why execution stopped early, if it did
+
+
+@dataclass
+class SubmissionResult:
+    """How grading one student's submission went."""
+
+    student: str
+    assignment: str
+    status: str = "graded"  # "graded", or a one-line reason it could not be fully graded
+    seconds: float = 0.0
+    notebooks: list[str] = field(default_factory=list)
+
+
+def submitted_students(*, root: Path, assignment: str) -> list[str]:
+    """Students with a `submitted/<student>/<assignment>/` folder, sorted."""
+    submitted = Path(root) / "submitted"
+    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+
+
+def kernel_environment(*, jobs: int, cores: int | None = None) -> dict[str, str]:
+    """Environment for grading kernels: fast mode, offline, a fair share of threads each.
+
+    Pins the kernel spec search path to this interpreter's own `share/jupyter`, so a stray
+    `python3` kernel elsewhere on the machine cannot take over grading.
+    """
+    cores = cores or os.cpu_count() or 1
+    threads = str(max(1, cores // max(1, jobs)))
+    env = tool_environment()
+    env.update(
+        DL4CV_FAST="1",
+        DL4CV_OFFLINE="1",
+        MPLBACKEND="Agg",
+        OMP_NUM_THREADS=threads,
+        MKL_NUM_THREADS=threads,
+        JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
+    return env
+
+
+# --------------------------------------------------------------------------- phase 1: prepare
+
+
+def _prepare(api, *, assignment: str, student: str) -> str | None:
+    """nbgrader's autograde without execution; returns an error line, or None on success."""
+    result = api.autograde(assignment, student, force=True, create=True)
+    if result["success"]:
+        return None
+    lines = [ln for ln in (result.get("error") or result.get("log") or "").strip().splitlines() if ln.strip()]
+    return "could not prepare the submission: " + (lines[-1] if lines else "unknown nbgrader error")
+
+
+# --------------------------------------------------------------------------- phase 2: execute
+
+
+def _mark_not_run(nb: NotebookNode, reason: str) -> None:
+    """Give every graded cell that never ran an error, so it scores zero instead of full marks."""
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and cell.get("execution_count") is None:
+            cell.outputs = [
+                nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
+            ]
+
+
+def execute_notebook(path: str, root: str, env: dict[str, str]) -> NotebookRun:
+    """Worker: execute one prepared notebook with nbgrader's execution preprocessors.
+
+    Never raises: a crash is reported in `problem`, and cells that did not run are marked so
+    they cannot score.
+    """
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput
+
+    os.environ.clear()
+    os.environ.update(env)
+    # Kernels inherit this worker's stderr; their start-up chatter is noise in the grader's output.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    notebook_path = Path(path)
+    run = NotebookRun(
+        student=notebook_path.parents[1].name,
+        assignment=notebook_path.parent.name,
+        notebook=notebook_path.stem,
+        path=path,
+        seconds=0.0,
+    )
+    start = time.perf_counter()
+    nb = nbformat.read(path, as_version=4)
+    resources = {"metadata": {"path": str(notebook_path.parent)}}
+    config = load_nbgrader_config(Path(root))
+    try:
+        for step in (Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
+            nb, resources = step(config=config)(nb, resources)
+    except Exception as error:  # kernel death, unresponsive kernel, broken notebook: record it
+        run.problem = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        _mark_not_run(nb, f"the notebook stopped before this cell ran ({run.problem})")
+    run.seconds = time.perf_counter() - start
+    run.notebook_json = nbformat.writes(nb)
+    return run
+
+
+# --------------------------------------------------------------------------- phase 3: save
+
+
+def _save_scores(run: NotebookRun, *, config, db_url: str) -> None:
+    """Write the executed notebook into autograded/ and record its scores in the gradebook."""
+    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
+
+    nb = nbformat.reads(run.notebook_json, as_version=4)
+    resources = {
+        "nbgrader": {"student": run.student, "assignment": run.assignment, "notebook": run.notebook, "db_url": db_url}
+    }
+    for step in (SaveAutoGrades, AssignLatePenalties, CheckCellMetadata):
+        nb, resources = step(config=config)(nb, resources)
+    path = Path(run.path)
+    mode = path.stat().st_mode
+    path.chmod(mode | stat.S_IWUSR)
+    nbformat.write(nb, str(path))
+    path.chmod(mode)
+
+
+# --------------------------------------------------------------------------- the whole job
+
+
+def grade_assignment(
+    *,
+    root: Path,
+    assignment: str,
+    students: list[str] | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+) -> list[SubmissionResult]:
+    """Autograde `assignment` for `students` (default: everyone in submitted/) in parallel.
+
+    `jobs` worker processes execute notebooks (default: the number of cores). Returns one
+    `SubmissionResult` per student, in the order of `students`.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from dl4cv.course.release import release_assignment
+
+    root = Path(root).resolve()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    os.environ["PATH"] = tool_environment()["PATH"]
+    config = load_nbgrader_config(root, Autograde={"autograde_preprocessors": []})
+    api = NbGraderAPI(config=config)
+    db_url = api.coursedir.db_url
+    with Gradebook(db_url, api.coursedir.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            release_assignment(root=root, assignment=assignment)
+
+    students = list(students) if students is not None else submitted_students(root=root, assignment=assignment)
+    results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}
+    pending: list[str] = []
+    for student in tqdm(students, desc=f"prepare {assignment}", disable=not progress):
+        problem = _prepare(api, assignment=assignment, student=student)
+        if problem:
+            results[student].status = problem
+            continue
+        pending += [str(p) for p in sorted((root / "autograded" / student / assignment).glob("*.ipynb"))]
+
+    env = kernel_environment(jobs=jobs)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(execute_notebook, path, str(root), env) for path in pending]
+        for future in tqdm(as_completed(futures), total=len(futures), desc=f"grade {assignment}", disable=not progress):
+            run = future.result()
+            result = results[run.student]
+            result.seconds += run.seconds
+            result.notebooks.append(run.notebook)
+            try:
+                _save_scores(run, config=config, db_url=db_url)
+            except Exception:
+                run.problem = run.problem or "could not save scores: " + traceback.format_exc().strip().splitlines()[-1]
+            if run.problem:
+                result.status = f"{run.notebook}: {run.problem}"
+    return [results[s] for s in students]

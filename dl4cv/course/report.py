@@ -1,0 +1,104 @@
+"""Scores out of the gradebook: the grade table the demo prints and `dl4cv export`'s CSV files."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from dl4cv.course.config import load_nbgrader_config
+
+
+@dataclass(frozen=True)
+class CellScore:
+    """One graded cell of one student's submission."""
+
+    notebook: str
+    cell: str
+    autograded: bool  # False for manually graded answers
+    score: float | None  # None while a manual grade is pending
+    max_score: float
+
+
+def _db(root: Path) -> tuple[str, str]:
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(config=load_nbgrader_config(Path(root).resolve()))
+    return coursedir.db_url, coursedir.course_id
+
+
+def gradebook_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore]]:
+    """Every graded cell's score for every student with a submission of `assignment`."""
+    from nbgrader.api import Gradebook
+
+    db_url, course_id = _db(root)
+    scores: dict[str, list[CellScore]] = {}
+    with Gradebook(db_url, course_id) as gb:
+        for submission in gb.assignment_submissions(assignment):
+            cells = []
+            for nb in sorted(submission.notebooks, key=lambda n: n.name):
+                for grade in nb.grades:
+                    autograded = grade.cell_type == "code"
+                    pending = grade.needs_manual_grade and grade.manual_score is None
+                    cells.append(CellScore(nb.name, grade.name, autograded, None if pending else grade.score, grade.max_score))
+            scores[submission.student_id] = cells
+    return dict(sorted(scores.items()))
+
+
+def _summary(cells: list[CellScore]) -> dict[str, float | int]:
+    auto = [c for c in cells if c.autograded]
+    manual = [c for c in cells if not c.autograded]
+    return {
+        "auto_score": sum(c.score or 0.0 for c in auto),
+        "auto_max": sum(c.max_score for c in auto),
+        "manual_score": sum(c.score or 0.0 for c in manual),
+        "manual_max": sum(c.max_score for c in manual),
+        "manual_pending": sum(c.score is None for c in manual),
+    }
+
+
+def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str, str] | None = None) -> Path:
+    """Write one CSV row per student: each graded cell's score, totals, and grading status."""
+    scores = gradebook_scores(root=root, assignment=assignment)
+    cell_names = [c.cell for c in next(iter(scores.values()), [])]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", *cell_names, "auto_score", "auto_max", "manual_score",
+                         "manual_max", "manual_pending", "status"])
+        for student, cells in scores.items():
+            by_name = {c.cell: c for c in cells}
+            summary = _summary(cells)
+            writer.writerow([
+                student, assignment,
+                *("" if by_name[n].score is None else f"{by_name[n].score:g}" for n in cell_names),
+                f"{summary['auto_score']:g}", f"{summary['auto_max']:g}", f"{summary['manual_score']:g}",
+                f"{summary['manual_max']:g}", summary["manual_pending"], (statuses or {}).get(student, "graded"),
+            ])  # fmt: skip
+    return path
+
+
+def format_table(scores: dict[str, list[CellScore]], *, prefix: str = "") -> str:
+    """A plain-text table: one row per student, one column per autograded cell, then totals.
+
+    Column headers drop the common `prefix` (e.g. 'a1_knn_') to keep the table narrow.
+    """
+    if not scores:
+        return "(no graded submissions)"
+    columns = [c.cell for c in next(iter(scores.values())) if c.autograded]
+    headers = ["student", *(name.removeprefix(prefix) for name in columns), "auto", "manual"]
+    rows = []
+    for student, cells in scores.items():
+        by_name = {c.cell: c for c in cells}
+        summary = _summary(cells)
+        manual = "pending" if summary["manual_pending"] else f"{summary['manual_score']:g}/{summary['manual_max']:g}"
+        rows.append([
+            student,
+            *(f"{by_name[n].score:g}/{by_name[n].max_score:g}" for n in columns),
+            f"{summary['auto_score']:g}/{summary['auto_max']:g}", manual,
+        ])  # fmt: skip
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""The simulated class for a1: one honest submission, the blank release, and one planted mistake
+per rule. `make demo` grades it; tests/test_pipeline.py asserts each student scores as listed."""
+
+from dl4cv.course.classroom import Edit, SimulatedStudent
+
+NO_LOOP_BODY = """    test_sq = (x_test**2).sum(dim=1, keepdim=True)  # (num_test, 1)
+    train_sq = (x_train**2).sum(dim=1)  # (num_train,)
+    cross = x_test @ x_train.T  # (num_test, num_train)
+    # Rounding can push a true zero slightly below zero; a squared distance never is.
+    dists = (test_sq + train_sq - 2 * cross).clamp_min(0)
+"""
+
+STUDENTS = [
+    SimulatedStudent("reference", "the instructor's solution"),
+    SimulatedStudent("untouched", "the release as handed out, nothing filled in", start="release"),
+    SimulatedStudent(
+        "alt_correct",
+        "a correct solution written differently (addmm, one-hot votes)",
+        edits=(
+            Edit("knn.py", NO_LOOP_BODY,
+                 "    base = (x_test * x_test).sum(1)[:, None] + (x_train * x_train).sum(1)[None, :]\n"
+                 "    dists = torch.addmm(base, x_test, x_train.t(), alpha=-2).clamp(min=0)\n"),
+            Edit("knn.py", "    y_pred = counts.argmax(dim=1)\n",
+                 "    one_hot = (votes[..., None] == torch.arange(num_classes, device=votes.device)).sum(1)\n"
+                 "    y_pred = one_hot.argmax(dim=1)\n"),
+        ),
+    ),
+    SimulatedStudent(
+        "loop_in_no_loops",
+        "no-loop distances written with a comprehension over test images",
+        edits=(Edit("knn.py", NO_LOOP_BODY,
+                    "    dists = torch.stack([((x_train - row) ** 2).sum(dim=1) for row in x_test])\n"),),
+        loses=("a1_knn_no_loops_vectorised",),
+    ),
+    SimulatedStudent(
+        "uses_cdist",
+        "no-loop distances from torch.cdist",
+        edits=(Edit("knn.py", NO_LOOP_BODY, "    dists = torch.cdist(x_test, x_train) ** 2\n"),),
+        loses=("a1_knn_no_loops_no_shortcuts",),
+    ),
+    SimulatedStudent(
+        "wrong_tie_break",
+        "ties go to the largest label instead of the smallest",
+        edits=(Edit("knn.py", "    y_pred = counts.argmax(dim=1)\n",
+                    "    y_pred = (num_classes - 1) - counts.flip(1).argmax(dim=1)\n"),),
+        loses=("a1_knn_predict",),
+    ),
+]
