@@ -1,0 +1,131 @@
+"""The `dl4cv` command: a thin click layer over the functions in `dl4cv.course`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from dl4cv.course.config import course_settings, find_root
+
+
+def _root(ctx: click.Context) -> Path:
+    return ctx.obj["root"]
+
+
+def _assignments(root: Path, given: tuple[str, ...]) -> list[str]:
+    return list(given) or list(course_settings(root).assignments)
+
+
+@click.group()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Course folder (the one with nbgrader_config.py); default: found from the current folder.")
+@click.pass_context
+def main(ctx: click.Context, root: Path | None) -> None:
+    """dl4cv course tools: release, grade, export, feedback, demo, check, doctor."""
+    ctx.ensure_object(dict)
+    ctx.obj["root"] = find_root(root)
+
+
+@main.command()
+@click.argument("assignments", nargs=-1)
+@click.pass_context
+def release(ctx: click.Context, assignments: tuple[str, ...]) -> None:
+    """Build release/<aid>/ from source/<aid>/ (all assignments when none is named)."""
+    from dl4cv.course.release import release_assignment
+
+    for aid in _assignments(_root(ctx), assignments):
+        click.echo(f"released {release_assignment(root=_root(ctx), assignment=aid)}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
+@click.pass_context
+def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple[str, ...]) -> None:
+    """Autograde every submission in submitted/*/ASSIGNMENT/ in parallel."""
+    from dl4cv.course.grade import grade_assignment
+
+    results = grade_assignment(root=_root(ctx), assignment=assignment, students=list(students) or None, jobs=jobs)
+    for result in results:
+        click.echo(f"{result.student}: {result.status} ({result.seconds:.1f} s)")
+    click.echo(f"graded {len(results)} submissions of {assignment}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file to write (default: reports/ASSIGNMENT/grades.csv).")
+@click.pass_context
+def export(ctx: click.Context, assignment: str, out: Path | None) -> None:
+    """Write the gradebook's scores for ASSIGNMENT as CSV (one row per student)."""
+    from dl4cv.course.report import export_grades
+
+    path = export_grades(root=_root(ctx), assignment=assignment,
+                         path=out or _root(ctx) / "reports" / assignment / "grades.csv")
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--student", default=None, help="Only this student.")
+@click.pass_context
+def feedback(ctx: click.Context, assignment: str, student: str | None) -> None:
+    """Write feedback/<student>/ASSIGNMENT/*.html, with hidden tests scrubbed."""
+    from dl4cv.course.feedback import generate_feedback
+
+    paths = generate_feedback(root=_root(ctx), assignment=assignment, student=student)
+    click.echo(f"wrote {len(paths)} feedback files under {_root(ctx) / 'feedback'}")
+
+
+@main.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@click.pass_context
+def demo(ctx: click.Context, assignments: tuple[str, ...], jobs: int | None) -> None:
+    """Release, grade a simulated class, print the grade table and where the reports are."""
+    from dl4cv.course.demo import run_demo
+
+    failed = False
+    for aid in _assignments(_root(ctx), assignments):
+        outcome = run_demo(root=_root(ctx), assignment=aid, jobs=jobs)
+        click.echo(f"\n== {aid}: simulated class graded in {outcome.seconds:.0f} s ==\n")
+        click.echo(outcome.table)
+        click.echo(f"\ngrades:   {outcome.grades_csv}")
+        click.echo(f"feedback: {len(outcome.feedback)} HTML files under {_root(ctx) / 'feedback'}")
+        if outcome.mismatches:
+            failed = True
+            click.echo("\nUNEXPECTED SCORES:\n  " + "\n  ".join(outcome.mismatches))
+        else:
+            click.echo("every simulated student scored exactly as expected")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Lint the course: source notebooks without outputs, setup cells, markers, unique ids."""
+    from dl4cv.course.lint import lint_course
+
+    problems = lint_course(root=_root(ctx))
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Report what grading and notebooks will use: torch, CUDA, data, Jupyter kernel."""
+    from dl4cv.course.doctor import diagnose
+
+    for line in diagnose(root=_root(ctx)):
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,77 @@
+"""`dl4cv demo`: release → simulated class → parallel autograde → grade table, CSV and feedback."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dl4cv.course.classroom import expected_scores, load_class, write_submission
+from dl4cv.course.feedback import generate_feedback
+from dl4cv.course.grade import grade_assignment
+from dl4cv.course.release import release_assignment
+from dl4cv.course.report import export_grades, format_table, gradebook_scores
+
+
+@dataclass
+class DemoOutcome:
+    """What one assignment's demo produced, and every score that differs from the expectation."""
+
+    assignment: str
+    table: str
+    grades_csv: Path
+    feedback: list[Path]
+    mismatches: list[str]
+    seconds: float
+
+
+def _clear_previous(root: Path, assignment: str, student: str) -> None:
+    for folder in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(root / folder / student / assignment, ignore_errors=True)
+
+
+def check_expectations(*, root: Path, assignment: str, students) -> list[str]:
+    """Every autograded cell whose gradebook score differs from what the class file expects."""
+    scores = gradebook_scores(root=root, assignment=assignment)
+    problems = []
+    for student in students:
+        cells = [c for c in scores.get(student.id, []) if c.autograded]
+        if not cells:
+            problems.append(f"{student.id}: no scores in the gradebook")
+            continue
+        expected = expected_scores(student, {c.cell: c.max_score for c in cells})
+        for cell in cells:
+            if cell.score != expected[cell.cell]:
+                problems.append(f"{student.id}: {cell.cell} scored {cell.score}, expected {expected[cell.cell]}")
+    return problems
+
+
+def run_demo(*, root: Path, assignment: str, jobs: int | None = None, progress: bool = True) -> DemoOutcome:
+    """Run the whole pipeline on the simulated class of `assignment` inside the course folder."""
+    root = Path(root).resolve()
+    start = time.perf_counter()
+    release_assignment(root=root, assignment=assignment)
+    students = load_class(root=root, assignment=assignment)
+    for student in students:
+        _clear_previous(root, assignment, student.id)
+        write_submission(student, root=root, assignment=assignment)
+    results = grade_assignment(
+        root=root, assignment=assignment, students=[s.id for s in students], jobs=jobs, progress=progress
+    )
+    statuses = {r.student: r.status for r in results}
+    grades_csv = export_grades(
+        root=root, assignment=assignment, path=root / "reports" / assignment / "grades.csv", statuses=statuses
+    )
+    feedback = generate_feedback(root=root, assignment=assignment)
+    ids = {s.id for s in students}
+    scores = {k: v for k, v in gradebook_scores(root=root, assignment=assignment).items() if k in ids}
+    prefix = f"{assignment}_{Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
+    return DemoOutcome(
+        assignment=assignment,
+        table=format_table(scores, prefix=prefix),
+        grades_csv=grades_csv,
+        feedback=[p for p in feedback if p.parts[-3] in ids],
+        mismatches=check_expectations(root=root, assignment=assignment, students=students),
+        seconds=time.perf_counter() - start,
+    )
