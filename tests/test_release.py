@@ -89,8 +89,5 @@ def test_installable_package_holds_no_solution(tmp_path: Path):
         assert all(name.startswith(("dl4cv/", "dl4cv-")) for name in names), names
         for name in names:
             text = archive.read(name).decode("utf-8", errors="replace")
-            assert not MARKERS.search(text) or name == "dl4cv/course/modules.py" or name.endswith(
-                ("feedback.py", "lint.py")
-            ), f"{name} contains a solution marker"
             leaked = solution_lines & _lines(text)
             assert not leaked, f"{name} contains solution lines: {sorted(leaked)[:3]}"

@@ -75,11 +75,11 @@ def fill_answers(release_nb, source_nb):
     return release_nb
 
 
-def write_submission(student: SimulatedStudent, *, root: Path, assignment: str) -> Path:
-    """Create `submitted/<student.id>/<assignment>/` for one simulated student; returns it."""
+def write_submission(student: SimulatedStudent, *, root: Path, assignment: str, as_id: str | None = None) -> Path:
+    """Create `submitted/<as_id or student.id>/<assignment>/` for one simulated student; returns it."""
     root = Path(root)
     release_dir, source_dir = root / "release" / assignment, root / "source" / assignment
-    target = root / "submitted" / student.id / assignment
+    target = root / "submitted" / (as_id or student.id) / assignment
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(release_dir, target)
