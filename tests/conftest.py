@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
+from dl4cv.course import classroom
 from dl4cv.device import available_devices
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", "tests/classroom")
 
 
 @pytest.fixture(autouse=True)
@@ -22,16 +21,8 @@ def _offline(monkeypatch):
 
 
 def copy_course(target: Path) -> Path:
-    """Copy what a course folder needs (sources, releases, config, simulated classes) to `target`."""
-    for name in COURSE_FILES:
-        source = ROOT / name
-        destination = target / name
-        if source.is_dir():
-            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, destination)
-    return target
+    """A scratch copy of this repository's course at `target`."""
+    return classroom.copy_course(root=ROOT, target=target)
 
 
 @pytest.fixture

@@ -20,6 +20,22 @@ from dl4cv.course import notebooks
 from dl4cv.course.modules import student_modules
 
 
+# What a working copy of a course needs: its config, sources, releases and simulated classes.
+COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", "tests/classroom")
+
+
+def copy_course(*, root: Path, target: Path) -> Path:
+    """Copy the course at `root` into `target` (a scratch course for tests and benchmarks)."""
+    for name in COURSE_FILES:
+        source, destination = Path(root) / name, Path(target) / name
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, destination)
+    return Path(target)
+
+
 @dataclass(frozen=True)
 class Edit:
     """Replace `old` (which must occur exactly once) with `new` in one file of the submission."""
@@ -35,7 +51,8 @@ class SimulatedStudent:
 
     `start` is "reference" or "release". `loses` names the graded cells that must score zero;
     every other autograded cell must get full points. With `start="release"` every autograded
-    cell must score zero and `loses` is ignored.
+    cell must score zero and `loses` is ignored. `status` is what the grader must report for the
+    submission ("graded", or a fragment of the reason it stopped early).
     """
 
     id: str
@@ -43,6 +60,7 @@ class SimulatedStudent:
     start: str = "reference"
     edits: tuple[Edit, ...] = ()
     loses: tuple[str, ...] = field(default=())
+    status: str = "graded"
 
 
 def load_class(*, root: Path, assignment: str) -> list[SimulatedStudent]:

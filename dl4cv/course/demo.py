@@ -31,11 +31,14 @@ def _clear_previous(root: Path, assignment: str, student: str) -> None:
         shutil.rmtree(root / folder / student / assignment, ignore_errors=True)
 
 
-def check_expectations(*, root: Path, assignment: str, students) -> list[str]:
-    """Every autograded cell whose gradebook score differs from what the class file expects."""
+def check_expectations(*, root: Path, assignment: str, students, statuses: dict[str, str]) -> list[str]:
+    """Every status and autograded score that differs from what the class file expects."""
     scores = gradebook_scores(root=root, assignment=assignment)
     problems = []
     for student in students:
+        status = statuses.get(student.id, "not graded")
+        if student.status not in status:
+            problems.append(f"{student.id}: status {status!r}, expected {student.status!r}")
         cells = [c for c in scores.get(student.id, []) if c.autograded]
         if not cells:
             problems.append(f"{student.id}: no scores in the gradebook")
@@ -69,9 +72,9 @@ def run_demo(*, root: Path, assignment: str, jobs: int | None = None, progress: 
     prefix = f"{assignment}_{Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
     return DemoOutcome(
         assignment=assignment,
-        table=format_table(scores, prefix=prefix),
+        table=format_table(scores, prefix=prefix, statuses=statuses),
         grades_csv=grades_csv,
         feedback=[p for p in feedback if p.parts[-3] in ids],
-        mismatches=check_expectations(root=root, assignment=assignment, students=students),
+        mismatches=check_expectations(root=root, assignment=assignment, students=students, statuses=statuses),
         seconds=time.perf_counter() - start,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,12 @@ def gradebook_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore
     """Every graded cell's score for every student with a submission of `assignment`."""
     from nbgrader.api import Gradebook
 
+    from sqlalchemy.exc import SAWarning
+
     db_url, course_id = _db(root)
     scores: dict[str, list[CellScore]] = {}
-    with Gradebook(db_url, course_id) as gb:
+    with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session handling; harmless
         for submission in gb.assignment_submissions(assignment):
             cells = []
             for nb in sorted(submission.notebooks, key=lambda n: n.name):
@@ -79,15 +83,20 @@ def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str
     return path
 
 
-def format_table(scores: dict[str, list[CellScore]], *, prefix: str = "") -> str:
+def format_table(
+    scores: dict[str, list[CellScore]], *, prefix: str = "", statuses: dict[str, str] | None = None
+) -> str:
     """A plain-text table: one row per student, one column per autograded cell, then totals.
 
-    Column headers drop the common `prefix` (e.g. 'a1_knn_') to keep the table narrow.
+    Column headers drop the common `prefix` (e.g. 'a1_knn_') to keep the table narrow. With
+    `statuses`, a last column says why a submission was not fully graded.
     """
     if not scores:
         return "(no graded submissions)"
     columns = [c.cell for c in next(iter(scores.values())) if c.autograded]
     headers = ["student", *(name.removeprefix(prefix) for name in columns), "auto", "manual"]
+    if statuses is not None:
+        headers.append("status")
     rows = []
     for student, cells in scores.items():
         by_name = {c.cell: c for c in cells}
@@ -98,6 +107,8 @@ def format_table(scores: dict[str, list[CellScore]], *, prefix: str = "") -> str
             *(f"{by_name[n].score:g}/{by_name[n].max_score:g}" for n in columns),
             f"{summary['auto_score']:g}/{summary['auto_max']:g}", manual,
         ])  # fmt: skip
+        if statuses is not None:
+            rows[-1].append(statuses.get(student, "not graded"))
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -45,4 +45,12 @@ STUDENTS = [
                     "    y_pred = (num_classes - 1) - counts.flip(1).argmax(dim=1)\n"),),
         loses=("a1_knn_predict",),
     ),
+    SimulatedStudent(
+        "crashes_kernel",
+        "predict_labels kills the Python process: what ran before keeps its points, the rest scores zero",
+        edits=(Edit("knn.py", "    nearest = dists.topk(k, dim=1, largest=False).indices",
+                    "    import os\n    os._exit(1)\n    nearest = dists.topk(k, dim=1, largest=False).indices"),),
+        loses=("a1_knn_predict", "a1_knn_cross_validation", "a1_knn_classifier"),
+        status="DeadKernelError",
+    ),
 ]
