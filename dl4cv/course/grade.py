@@ -10,7 +10,10 @@ which SQLite lets one process write at a time. So:
 3. save each executed notebook's scores from this process, as results arrive, with nbgrader's
    own `SaveAutoGrades` and `AssignLatePenalties`.
 
-The scores are the ones serial `nbgrader autograde` records; a test compares the two.
+The scores are the ones serial `nbgrader autograde` records; a test compares the two. One
+deliberate difference: when a kernel dies, nbgrader drops the whole notebook and stops with an
+error, while here the cells that ran keep their scores, the cells that did not run score zero,
+the reason is reported, and the batch goes on.
 """
 
 from __future__ import annotations
