@@ -35,7 +35,8 @@ def _course(target: Path) -> Path:
     release_assignment(root=target, assignment=ASSIGNMENT)
     # Students whose notebook runs to the end: serial nbgrader drops a notebook whose kernel dies
     # (and exits 1), so crashing submissions would make the two gradebooks differ by design.
-    students = [s for s in load_class(root=target, assignment=ASSIGNMENT) if s.status == "graded"]
+    # Each hands in the knn notebook only, so the figures stay comparable as a1 grows.
+    students = [s for s in load_class(root=target, assignment=ASSIGNMENT, notebook="knn") if s.status == "graded"]
     for i in range(NUM_SUBMISSIONS):
         student = students[i % len(students)]
         write_submission(student, root=target, assignment=ASSIGNMENT, as_id=f"s{i:02d}_{student.id}")

@@ -2,11 +2,13 @@
 
 Each section stores its figures in benchmarks/results/<section>.json; RESULTS.md is rendered
 from all stored sections, so one section can be re-measured alone:
-`python -m benchmarks.run distances` (sections: distances, knn_accuracy, grading).
+`python -m benchmarks.run distances`. Sections are the modules named in `ORDER` that exist in
+this folder; each has `TITLE`, `measure() -> dict` and `render(figures) -> str`.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import platform
 import sys
@@ -17,10 +19,13 @@ from pathlib import Path
 import click
 import torch
 
-from benchmarks import distances, grading, knn_accuracy
-
 HERE = Path(__file__).resolve().parent
-SECTIONS = {"distances": distances, "knn_accuracy": knn_accuracy, "grading": grading}
+ORDER = [
+    "pytorch_basics", "logistic_regression",
+    "distances", "knn_accuracy", "linear_classifier", "two_layer_net", "features",
+    "grading",
+]  # fmt: skip
+SECTIONS = {name: importlib.import_module(f"benchmarks.{name}") for name in ORDER if (HERE / f"{name}.py").is_file()}
 
 
 def machine() -> str:

@@ -1,10 +1,13 @@
 """Simulated classes: submissions built from the release and the instructor's source.
 
-A course folder describes its simulated students for assignment `<aid>` in
-`tests/classroom/<aid>.py`, as a list `STUDENTS` of `SimulatedStudent`. Each one starts from the
-reference solution (release notebook with the source's answers filled in, plus the source
+A course folder describes its simulated students for assignment `<aid>` in the folder
+`tests/classroom/<aid>/`: each `*.py` file there (one per notebook, plus one for students that
+submit every notebook) holds a list `STUDENTS` of `SimulatedStudent`. Each one starts from the
+reference solution (release notebooks with the source's answers filled in, plus the source
 modules) or from the untouched release, applies exact text edits to plant one mistake, and says
-which graded cells the mistake must cost. `make demo` grades such a class, and the test suite
+which graded cells the mistake must cost. A student may hand in only some notebooks: the cells of
+the others score zero, and grading a class of students who each plant a mistake in one notebook
+costs one notebook execution each. `make demo` grades such a class, and the test suite
 asserts that every student scores exactly as expected: that is how hidden tests are proven.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -52,7 +55,8 @@ class SimulatedStudent:
     `start` is "reference" or "release". `loses` names the graded cells that must score zero;
     every other autograded cell must get full points. With `start="release"` every autograded
     cell must score zero and `loses` is ignored. `status` is what the grader must report for the
-    submission ("graded", or a fragment of the reason it stopped early).
+    submission ("graded", or a fragment of the reason it stopped early). `notebooks` names the
+    notebooks (file stems) handed in; empty means all of them. Every student module is handed in.
     """
 
     id: str
@@ -61,17 +65,34 @@ class SimulatedStudent:
     edits: tuple[Edit, ...] = ()
     loses: tuple[str, ...] = field(default=())
     status: str = "graded"
+    notebooks: tuple[str, ...] = ()
+
+    def submits(self, notebook: str) -> bool:
+        """Whether this student hands in `notebook` (a file stem such as 'knn')."""
+        return not self.notebooks or notebook in self.notebooks
 
 
-def load_class(*, root: Path, assignment: str) -> list[SimulatedStudent]:
-    """The `STUDENTS` list of `tests/classroom/<assignment>.py` in the course folder."""
-    path = Path(root) / "tests" / "classroom" / f"{assignment}.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"no simulated class for {assignment}: expected {path}")
-    spec = importlib.util.spec_from_file_location(f"dl4cv_classroom_{assignment}", path)
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.STUDENTS)
+def load_class(*, root: Path, assignment: str, notebook: str | None = None) -> list[SimulatedStudent]:
+    """Every `STUDENTS` list in `tests/classroom/<assignment>/*.py`, in file-name order.
+
+    With `notebook`, only the students who hand that notebook in, each handing in just that one.
+    """
+    folder = Path(root) / "tests" / "classroom" / assignment
+    paths = sorted(folder.glob("*.py"))
+    if not paths:
+        raise FileNotFoundError(f"no simulated class for {assignment}: expected Python files in {folder}")
+    students: list[SimulatedStudent] = []
+    for path in paths:
+        spec = importlib.util.spec_from_file_location(f"dl4cv_classroom_{assignment}_{path.stem}", path)
+        module: ModuleType = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        students += list(module.STUDENTS)
+    duplicated = sorted({s.id for s in students if [t.id for t in students].count(s.id) > 1})
+    if duplicated:
+        raise ValueError(f"simulated students of {assignment} share ids: {', '.join(duplicated)}")
+    if notebook is not None:
+        students = [replace(s, notebooks=(notebook,)) for s in students if s.submits(notebook)]
+    return students
 
 
 def _apply(edit: Edit, folder: Path) -> None:
@@ -100,9 +121,10 @@ def write_submission(student: SimulatedStudent, *, root: Path, assignment: str, 
     target = root / "submitted" / (as_id or student.id) / assignment
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(release_dir, target)
+    shutil.copytree(release_dir, target, ignore=lambda _, names: [
+        n for n in names if n.endswith(".ipynb") and not student.submits(n.removesuffix(".ipynb"))])
     if student.start == "reference":
-        for path in sorted(release_dir.glob("*.ipynb")):
+        for path in sorted(target.glob("*.ipynb")):
             nb = fill_answers(notebooks.read(path), notebooks.read(source_dir / path.name))
             notebooks.write(nb, target / path.name)
         for module in student_modules(source_dir):
@@ -114,8 +136,14 @@ def write_submission(student: SimulatedStudent, *, root: Path, assignment: str, 
     return target
 
 
-def expected_scores(student: SimulatedStudent, max_points: dict[str, float]) -> dict[str, float]:
-    """Expected auto score per graded test cell, given each cell's maximum points."""
-    if student.start == "release":
-        return {cell: 0.0 for cell in max_points}
-    return {cell: (0.0 if cell in student.loses else points) for cell, points in max_points.items()}
+def expected_scores(student: SimulatedStudent, cells) -> dict[str, float]:
+    """Expected auto score per graded test cell.
+
+    `cells` are the gradebook's autograded cells (objects with `notebook`, `cell`, `max_score`).
+    Cells of notebooks the student did not hand in, and of the untouched release, score zero.
+    """
+    def expected(cell) -> float:
+        lost = student.start == "release" or cell.cell in student.loses or not student.submits(cell.notebook)
+        return 0.0 if lost else cell.max_score
+
+    return {cell.cell: expected(cell) for cell in cells}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -24,9 +25,11 @@ def _assignments(root: Path, given: tuple[str, ...]) -> list[str]:
               help="Course folder (the one with nbgrader_config.py); default: found from the current folder.")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
-    """dl4cv course tools: release, grade, export, feedback, demo, check, doctor."""
+    """dl4cv course tools: release, grade, export, feedback, demo, prove, check, doctor."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = find_root(root)
+    # nbgrader's gradebook trips SQLAlchemy's session warnings on every save; they are harmless.
+    warnings.filterwarnings("ignore", message=".*not in session.*")
 
 
 @main.command()
@@ -102,6 +105,24 @@ def demo(ctx: click.Context, assignments: tuple[str, ...], jobs: int | None) -> 
         else:
             click.echo("every simulated student scored exactly as expected")
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--notebook", required=True, help="The notebook (file stem) whose simulated students to grade.")
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@click.pass_context
+def prove(ctx: click.Context, assignment: str, notebook: str, jobs: int | None) -> None:
+    """Prove one notebook's hidden tests: grade its simulated students in a scratch course copy."""
+    from dl4cv.course.demo import prove_notebook
+
+    outcome = prove_notebook(root=_root(ctx), assignment=assignment, notebook=notebook, jobs=jobs)
+    click.echo(f"\n== {assignment}/{notebook}: simulated students graded in {outcome.seconds:.0f} s ==\n")
+    click.echo(outcome.table)
+    if outcome.mismatches:
+        click.echo("\nUNEXPECTED SCORES:\n  " + "\n  ".join(outcome.mismatches))
+        sys.exit(1)
+    click.echo("every simulated student scored exactly as expected")
 
 
 @main.command()

@@ -43,19 +43,24 @@ def check_expectations(*, root: Path, assignment: str, students, statuses: dict[
         if not cells:
             problems.append(f"{student.id}: no scores in the gradebook")
             continue
-        expected = expected_scores(student, {c.cell: c.max_score for c in cells})
+        expected = expected_scores(student, cells)
         for cell in cells:
             if cell.score != expected[cell.cell]:
                 problems.append(f"{student.id}: {cell.cell} scored {cell.score}, expected {expected[cell.cell]}")
     return problems
 
 
-def run_demo(*, root: Path, assignment: str, jobs: int | None = None, progress: bool = True) -> DemoOutcome:
-    """Run the whole pipeline on the simulated class of `assignment` inside the course folder."""
+def run_demo(
+    *, root: Path, assignment: str, jobs: int | None = None, progress: bool = True, notebook: str | None = None
+) -> DemoOutcome:
+    """Run the whole pipeline on the simulated class of `assignment` inside the course folder.
+
+    With `notebook`, only the students who hand that notebook in are graded, on that notebook.
+    """
     root = Path(root).resolve()
     start = time.perf_counter()
     release_assignment(root=root, assignment=assignment)
-    students = load_class(root=root, assignment=assignment)
+    students = load_class(root=root, assignment=assignment, notebook=notebook)
     for student in students:
         _clear_previous(root, assignment, student.id)
         write_submission(student, root=root, assignment=assignment)
@@ -69,7 +74,7 @@ def run_demo(*, root: Path, assignment: str, jobs: int | None = None, progress: 
     feedback = generate_feedback(root=root, assignment=assignment)
     ids = {s.id for s in students}
     scores = {k: v for k, v in gradebook_scores(root=root, assignment=assignment).items() if k in ids}
-    prefix = f"{assignment}_{Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
+    prefix = f"{assignment}_{notebook or Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
     return DemoOutcome(
         assignment=assignment,
         table=format_table(scores, prefix=prefix, statuses=statuses),
@@ -78,3 +83,27 @@ def run_demo(*, root: Path, assignment: str, jobs: int | None = None, progress: 
         mismatches=check_expectations(root=root, assignment=assignment, students=students, statuses=statuses),
         seconds=time.perf_counter() - start,
     )
+
+
+def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | None = None, progress: bool = True) -> DemoOutcome:
+    """Grade the simulated students of one notebook in a scratch copy of the course.
+
+    The copy keeps every module of the assignment but only this notebook, so a sibling notebook
+    still being written cannot break the release. Nothing in `root` changes.
+    """
+    import tempfile
+
+    from dl4cv.course.classroom import copy_course
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"dl4cv-prove-{assignment}-{notebook}-"))
+    course = copy_course(root=Path(root).resolve(), target=scratch / "course")
+    for folder in ("source", "release"):
+        for path in (course / folder / assignment).glob("*.ipynb"):
+            if path.stem != notebook:
+                path.unlink()
+    if not (course / "source" / assignment / f"{notebook}.ipynb").is_file():
+        raise FileNotFoundError(f"no notebook source/{assignment}/{notebook}.ipynb")
+    try:
+        return run_demo(root=course, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

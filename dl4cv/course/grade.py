@@ -205,12 +205,17 @@ def grade_assignment(
     students = list(students) if students is not None else submitted_students(root=root, assignment=assignment)
     results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}
     pending: list[str] = []
+    released = {p.stem for p in (root / "release" / assignment).glob("*.ipynb")}
     for student in tqdm(students, desc=f"prepare {assignment}", disable=not progress):
         problem = _prepare(api, assignment=assignment, student=student)
         if problem:
             results[student].status = problem
             continue
-        pending += [str(p) for p in sorted((root / "autograded" / student / assignment).glob("*.ipynb"))]
+        prepared = sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
+        missing = sorted(released - {p.stem for p in prepared})
+        if missing:
+            results[student].status = f"graded; not handed in: {', '.join(missing)}"
+        pending += [str(p) for p in prepared]
 
     env = kernel_environment(jobs=jobs)
     context = multiprocessing.get_context("spawn")

@@ -86,25 +86,32 @@ def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str
 def format_table(
     scores: dict[str, list[CellScore]], *, prefix: str = "", statuses: dict[str, str] | None = None
 ) -> str:
-    """A plain-text table: one row per student, one column per autograded cell, then totals.
+    """A plain-text table: one row per student, then auto and manual totals.
 
-    Column headers drop the common `prefix` (e.g. 'a1_knn_') to keep the table narrow. With
-    `statuses`, a last column says why a submission was not fully graded.
+    With one notebook there is a column per autograded cell, headers without the common `prefix`
+    (e.g. 'a1_knn_'); with several notebooks, a column per notebook (its autograded total) keeps
+    the table narrow. With `statuses`, a last column says why a submission was not fully graded.
     """
     if not scores:
         return "(no graded submissions)"
-    columns = [c.cell for c in next(iter(scores.values())) if c.autograded]
-    headers = ["student", *(name.removeprefix(prefix) for name in columns), "auto", "manual"]
+    cells = [c for c in next(iter(scores.values())) if c.autograded]
+    notebooks = list(dict.fromkeys(c.notebook for c in cells))
+    by_notebook = len(notebooks) > 1
+    columns = notebooks if by_notebook else [c.cell for c in cells]
+    headers = ["student", *(name if by_notebook else name.removeprefix(prefix) for name in columns), "auto", "manual"]
     if statuses is not None:
         headers.append("status")
     rows = []
-    for student, cells in scores.items():
-        by_name = {c.cell: c for c in cells}
-        summary = _summary(cells)
+    for student, student_cells in scores.items():
+        groups: dict[str, list[CellScore]] = {}
+        for cell in student_cells:
+            if cell.autograded:
+                groups.setdefault(cell.notebook if by_notebook else cell.cell, []).append(cell)
+        summary = _summary(student_cells)
         manual = "pending" if summary["manual_pending"] else f"{summary['manual_score']:g}/{summary['manual_max']:g}"
         rows.append([
             student,
-            *(f"{by_name[n].score:g}/{by_name[n].max_score:g}" for n in columns),
+            *(_fraction(groups.get(name, [])) for name in columns),
             f"{summary['auto_score']:g}/{summary['auto_max']:g}", manual,
         ])  # fmt: skip
         if statuses is not None:
@@ -113,3 +120,9 @@ def format_table(
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _fraction(cells: list[CellScore]) -> str:
+    if not cells:
+        return "-"
+    return f"{sum(c.score or 0.0 for c in cells):g}/{sum(c.max_score for c in cells):g}"

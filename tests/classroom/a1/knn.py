@@ -1,5 +1,6 @@
-"""The simulated class for a1: one honest submission, the blank release, and one planted mistake
-per rule. `make demo` grades it; tests/test_pipeline.py asserts each student scores as listed."""
+"""Simulated students of a1 `knn`: one planted mistake per rule, one correct solution written
+differently, and one that kills its kernel. Each hands in only knn.ipynb; `make demo` grades them
+and tests/test_pipeline.py asserts each scores exactly as listed."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -10,12 +11,13 @@ NO_LOOP_BODY = """    test_sq = (x_test**2).sum(dim=1, keepdim=True)  # (num_tes
     dists = (test_sq + train_sq - 2 * cross).clamp_min(0)
 """
 
+NOTEBOOK = ("knn",)
+
 STUDENTS = [
-    SimulatedStudent("reference", "the instructor's solution"),
-    SimulatedStudent("untouched", "the release as handed out, nothing filled in", start="release"),
     SimulatedStudent(
-        "alt_correct",
+        "knn_alt_correct",
         "a correct solution written differently (addmm, one-hot votes)",
+        notebooks=NOTEBOOK,
         edits=(
             Edit("knn.py", NO_LOOP_BODY,
                  "    base = (x_test * x_test).sum(1)[:, None] + (x_train * x_train).sum(1)[None, :]\n"
@@ -26,28 +28,32 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "loop_in_no_loops",
+        "knn_loop_in_no_loops",
         "no-loop distances written with a comprehension over test images",
+        notebooks=NOTEBOOK,
         edits=(Edit("knn.py", NO_LOOP_BODY,
                     "    dists = torch.stack([((x_train - row) ** 2).sum(dim=1) for row in x_test])\n"),),
         loses=("a1_knn_no_loops_vectorised",),
     ),
     SimulatedStudent(
-        "uses_cdist",
+        "knn_uses_cdist",
         "no-loop distances from torch.cdist",
+        notebooks=NOTEBOOK,
         edits=(Edit("knn.py", NO_LOOP_BODY, "    dists = torch.cdist(x_test, x_train) ** 2\n"),),
         loses=("a1_knn_no_loops_no_shortcuts",),
     ),
     SimulatedStudent(
-        "wrong_tie_break",
+        "knn_wrong_tie_break",
         "ties go to the largest label instead of the smallest",
+        notebooks=NOTEBOOK,
         edits=(Edit("knn.py", "    y_pred = counts.argmax(dim=1)\n",
                     "    y_pred = (num_classes - 1) - counts.flip(1).argmax(dim=1)\n"),),
         loses=("a1_knn_predict",),
     ),
     SimulatedStudent(
-        "crashes_kernel",
+        "knn_crashes_kernel",
         "predict_labels kills the Python process: what ran before keeps its points, the rest scores zero",
+        notebooks=NOTEBOOK,
         edits=(Edit("knn.py", "    nearest = dists.topk(k, dim=1, largest=False).indices",
                     "    import os\n    os._exit(1)\n    nearest = dists.topk(k, dim=1, largest=False).indices"),),
         loses=("a1_knn_predict", "a1_knn_cross_validation", "a1_knn_classifier"),
