@@ -26,3 +26,13 @@ c.Execute.execute_retries = 0
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
+
+# The grading sandbox (see dl4cv/course/sandbox.py): each notebook runs in a fresh copy outside the
+# course folder, without network, under these limits. `isolation` is "auto" (the strongest this
+# machine allows: bwrap, then unshare, then none), or one of those names to insist on it.
+c.Sandbox.notebook_timeout = int(os.environ.get("DL4CV_NOTEBOOK_TIMEOUT", "900"))
+c.Sandbox.memory_mb = 4096
+c.Sandbox.max_processes = 512
+c.Sandbox.max_file_mb = 256
+c.Sandbox.network = False
+c.Sandbox.isolation = "auto"

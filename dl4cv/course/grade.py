@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import stat
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -89,6 +91,15 @@ def kernel_environment(*, jobs: int, cores: int | None = None) -> dict[str, str]
 # --------------------------------------------------------------------------- phase 1: prepare
 
 
+def remove_links(folder: Path) -> list[str]:
+    """Delete every symbolic link in a submission (nbgrader would copy what they point at, which
+    could be anything on the grading machine); returns their paths relative to `folder`."""
+    links = sorted(p for p in Path(folder).rglob("*") if p.is_symlink())
+    for link in links:
+        link.unlink()
+    return [str(link.relative_to(folder)) for link in links]
+
+
 def _prepare(api, *, assignment: str, student: str) -> str | None:
     """nbgrader's autograde without execution; returns an error line, or None on success."""
     result = api.autograde(assignment, student, force=True, create=True)
@@ -101,24 +112,33 @@ def _prepare(api, *, assignment: str, student: str) -> str | None:
 # --------------------------------------------------------------------------- phase 2: execute
 
 
-def _mark_not_run(nb: NotebookNode, reason: str) -> None:
-    """Give every graded cell that never ran an error, so it scores zero instead of full marks."""
-    for cell in nb.cells:
+def _mark_not_run(nb: NotebookNode, reason: str, *, running: int | None = None) -> None:
+    """Give every graded cell that never finished an error, so it scores zero instead of full marks.
+
+    `running` is the index of the cell that was executing when the kernel stopped: it counts as
+    not run even though it had started.
+    """
+    for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and cell.get("execution_count") is None:
+        unfinished = cell.get("execution_count") is None or index == running
+        if cell.cell_type == "code" and meta.get("grade") and unfinished:
             cell.outputs = [
                 nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
             ]
 
 
-def execute_notebook(path: str, root: str, env: dict[str, str]) -> NotebookRun:
-    """Worker: execute one prepared notebook with nbgrader's execution preprocessors.
+def execute_notebook(path: str, root: str, env: dict[str, str], overrides: dict | None = None) -> NotebookRun:
+    """Worker: execute one prepared notebook in the sandbox with nbgrader's execution steps.
 
-    Never raises: a crash is reported in `problem`, and cells that did not run are marked so
-    they cannot score.
+    The notebook runs in a fresh copy of its folder outside the course (see `dl4cv.course.sandbox`);
+    only the executed notebook comes back. Never raises: a crash or a broken limit is reported in
+    `problem`, and cells that did not run are marked so they cannot score. `overrides` are config
+    values on top of nbgrader_config.py, e.g. `{"Sandbox": {"memory_mb": 512}}`.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput
+
+    from dl4cv.course.sandbox import SandboxedKernelManager, take_violation
 
     os.environ.clear()
     os.environ.update(env)
@@ -136,17 +156,40 @@ def execute_notebook(path: str, root: str, env: dict[str, str]) -> NotebookRun:
     )
     start = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    resources = {"metadata": {"path": str(notebook_path.parent)}}
-    config = load_nbgrader_config(Path(root))
-    try:
-        for step in (Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
-            nb, resources = step(config=config)(nb, resources)
-    except Exception as error:  # kernel death, unresponsive kernel, broken notebook: record it
-        run.problem = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
-        _mark_not_run(nb, f"the notebook stopped before this cell ran ({run.problem})")
+    with tempfile.TemporaryDirectory(prefix="dl4cv-grade-") as scratch:
+        workdir = Path(scratch) / run.assignment
+        # symlinks=True copies links as links: inside the sandbox they point at nothing.
+        shutil.copytree(notebook_path.parent, workdir, symlinks=True)
+        config = load_nbgrader_config(Path(root), **(overrides or {}), SandboxedKernelManager={
+            "workdir": str(workdir), "hidden": [str(Path(root).resolve())], "exposed": _exposed(Path(root))})
+        resources = {"metadata": {"path": str(workdir)}}
+        running: dict[str, int] = {}
+        try:
+            for step in (Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
+                preprocessor = step(config=config)
+                if step is Execute:
+                    preprocessor.kernel_manager_class = SandboxedKernelManager
+                    preprocessor.on_cell_execute = lambda cell, cell_index: running.update(index=cell_index)
+                nb, resources = preprocessor(nb, resources)
+        except Exception as error:  # kernel death, unresponsive kernel, broken notebook: record it
+            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            run.problem = take_violation(workdir) or f"{type(error).__name__}: {message}"
+            _mark_not_run(nb, f"the notebook stopped before this cell finished ({run.problem})",
+                          running=running.get("index"))
+        else:
+            run.problem = take_violation(workdir)
     run.seconds = time.perf_counter() - start
     run.notebook_json = nbformat.writes(nb)
     return run
+
+
+def _exposed(root: Path) -> list[str]:
+    """Folders inside the course folder a kernel needs: the Python environment and dl4cv itself."""
+    import dl4cv
+
+    root = root.resolve()
+    needed = [Path(sys.prefix).resolve(), Path(dl4cv.__file__).resolve().parent]
+    return [str(p) for p in needed if p.is_relative_to(root)]
 
 
 # --------------------------------------------------------------------------- phase 3: save
@@ -207,16 +250,23 @@ def grade_assignment(
     pending: list[str] = []
     released = {p.stem for p in (root / "release" / assignment).glob("*.ipynb")}
     for student in tqdm(students, desc=f"prepare {assignment}", disable=not progress):
+        links = remove_links(root / "submitted" / student / assignment)
         problem = _prepare(api, assignment=assignment, student=student)
         if problem:
             results[student].status = problem
             continue
         prepared = sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
         missing = sorted(released - {p.stem for p in prepared})
-        if missing:
-            results[student].status = f"graded; not handed in: {', '.join(missing)}"
+        notes = [f"not handed in: {', '.join(missing)}"] if missing else []
+        notes += [f"links removed: {', '.join(links)}"] if links else []
+        if notes:
+            results[student].status = "graded; " + "; ".join(notes)
         pending += [str(p) for p in prepared]
 
+    if progress:
+        from dl4cv.course.sandbox import Sandbox, describe
+
+        tqdm.write(describe(Sandbox(config=config)))
     env = kernel_environment(jobs=jobs)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:

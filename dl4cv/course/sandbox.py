@@ -1,0 +1,323 @@
+"""The grading sandbox: where an untrusted student notebook runs, and what it may use.
+
+Each notebook executes in a fresh working copy outside the course folder, and its kernel starts
+through three layers, each used when the machine allows it:
+
+1. **isolation** (`bwrap`): the course folder is hidden behind an empty directory (only the Python
+   environment and the dl4cv package stay visible, read-only), `/tmp` and `$HOME` are private and
+   empty, the kernel gets its own process and network namespaces, so it cannot read solutions,
+   the gradebook or other students' work, cannot reach the network and dies with the grader.
+   Without `bwrap`, `unshare -n` still takes the network away; without either the grader says so.
+   The kernel talks to the grader over Unix sockets in the working copy, which need no network.
+2. **limits**: a cgroup per kernel caps memory and the number of processes and threads (a fork bomb
+   stops there); `RLIMIT_FSIZE` caps any one file written; core dumps are off.
+3. **a watchdog** thread in the grader: the whole-notebook wall-clock limit, and the same memory and
+   process limits measured from outside, for machines where cgroups are not writable.
+
+A kernel stopped for breaking a limit leaves a one-line reason (`take_violation`), which becomes
+the submission's status. The limits are settings of `Sandbox` in nbgrader_config.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Enum, Int, List, Unicode
+from traitlets.config import Configurable
+
+
+class Sandbox(Configurable):
+    """Limits for executing one student notebook (`c.Sandbox.<name>` in nbgrader_config.py)."""
+
+    notebook_timeout = Int(900, help="Seconds the whole notebook may run before its kernel is stopped.").tag(config=True)
+    memory_mb = Int(4096, help="Memory (MiB) the kernel and its children may use together.").tag(config=True)
+    max_processes = Int(512, help="Processes and threads the kernel may have at once.").tag(config=True)
+    max_file_mb = Int(256, help="Largest file (MiB) the kernel may write.").tag(config=True)
+    network = Bool(False, help="Let notebooks reach the network (default: no network).").tag(config=True)
+    isolation = Enum(["auto", "bwrap", "unshare", "none"], "auto",
+                     help="How to isolate kernels: 'auto' picks the strongest this machine allows.").tag(config=True)
+
+
+# --------------------------------------------------------------------------- what the machine allows
+
+
+def _works(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
+def available_isolation() -> str:
+    """'bwrap' (filesystem, process and network isolation), 'unshare' (network only) or 'none'."""
+    if shutil.which("bwrap") and _works(["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"]):
+        return "bwrap"
+    if shutil.which("unshare") and _works(["unshare", "-n", "true"]):
+        return "unshare"
+    return "none"
+
+
+def choose_isolation(requested: str) -> str:
+    """The isolation to use for `requested` ('auto' or a method); raises if it is not available."""
+    available = available_isolation()
+    if requested == "auto":
+        return available
+    order = ["none", "unshare", "bwrap"]
+    if order.index(requested) > order.index(available):
+        raise RuntimeError(f"Sandbox.isolation is {requested!r} but this machine only allows {available!r}")
+    return requested
+
+
+def describe(settings: Sandbox) -> str:
+    """One line for the grader's log: what protects the machine from student code here."""
+    isolation = choose_isolation(settings.isolation)
+    parts = {
+        "bwrap": "bwrap: course folder hidden, private /tmp, own process namespace",
+        "unshare": "unshare: no filesystem isolation (bwrap not available)",
+        "none": "NO isolation: neither bwrap nor unshare works on this machine",
+    }[isolation]
+    network = "network on" if settings.network else ("no network" if isolation != "none" else "network NOT blocked")
+    limits = "cgroup limits" if Cgroup.available() else "no writable cgroups: limits enforced by the watchdog only"
+    return (f"sandbox: {parts}; {network}; {limits}; memory {settings.memory_mb} MiB, "
+            f"{settings.max_processes} processes, notebook {settings.notebook_timeout} s")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- cgroups
+
+
+class Cgroup:
+    """A memory + pids cgroup for one kernel (cgroup v2, or the v1 `memory` and `pids` hierarchies)."""
+
+    ROOT = Path("/sys/fs/cgroup")
+
+    def __init__(self, *, memory_bytes: int, max_processes: int):
+        self.name = f"dl4cv-{uuid.uuid4().hex[:12]}"
+        self.dirs: list[Path] = []
+        self.memory_dir: Path | None = None
+        for controller, parent in self._parents().items():
+            folder = parent / self.name
+            folder.mkdir()
+            self.dirs.append(folder)
+            if controller in ("memory", "unified"):
+                limit = "memory.max" if controller == "unified" else "memory.limit_in_bytes"
+                (folder / limit).write_text(str(memory_bytes))
+                # Swap counts too, so a memory hog is stopped instead of crawling until it times out.
+                swap = folder / ("memory.swap.max" if controller == "unified" else "memory.memsw.limit_in_bytes")
+                if swap.is_file():
+                    swap.write_text("0" if controller == "unified" else str(memory_bytes))
+                self.memory_dir = folder
+            if controller in ("pids", "unified"):
+                (folder / "pids.max").write_text(str(max_processes))
+
+    @classmethod
+    def _parents(cls) -> dict[str, Path]:
+        """Writable parent folder per controller, below this process's own cgroup."""
+        own = {}
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else ["unified"]:
+                own[controller] = path.lstrip("/")
+        if (cls.ROOT / "cgroup.controllers").is_file():  # pure cgroup v2
+            parent = cls.ROOT / own.get("unified", "")
+            enabled = (parent / "cgroup.subtree_control").read_text().split() if parent.is_dir() else []
+            return {"unified": parent} if {"memory", "pids"} <= set(enabled) else {}
+        parents = {c: cls.ROOT / c / own.get(c, "") for c in ("memory", "pids")}
+        return parents if all(p.is_dir() for p in parents.values()) else {}
+
+    @classmethod
+    @functools.cache
+    def available(cls) -> bool:
+        """Whether per-kernel cgroups can be created here (root, or a delegated subtree)."""
+        try:
+            Cgroup(memory_bytes=1 << 30, max_processes=64).remove()
+            return True
+        except (OSError, ValueError):
+            return False
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(folder / "cgroup.procs") for folder in self.dirs]
+
+    def memory_used(self) -> int | None:
+        """Bytes of anonymous memory (not page cache) the cgroup's processes hold now."""
+        stat = self.memory_dir / "memory.stat" if self.memory_dir is not None else None
+        if stat is None or not stat.is_file():
+            return None
+        values = dict(line.split() for line in stat.read_text().splitlines())
+        return int(values.get("anon", values.get("total_rss", 0)))
+
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel hit the memory limit (the out-of-memory killer ran, or allocations failed)."""
+        if self.memory_dir is None:
+            return False
+        for name in ("memory.events", "memory.oom_control"):
+            path = self.memory_dir / name
+            if path.is_file():
+                values = dict(line.split() for line in path.read_text().splitlines())
+                if int(values.get("oom_kill", 0)) > 0 or int(values.get("max", 0)) > 0:
+                    return True
+        return any(int((self.memory_dir / n).read_text() or 0) > 0
+                   for n in ("memory.failcnt", "memory.memsw.failcnt") if (self.memory_dir / n).is_file())  # fmt: skip
+
+    def remove(self) -> None:
+        for folder in self.dirs:
+            for _ in range(50):  # processes take a moment to leave after being killed
+                try:
+                    folder.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- the kernel manager
+
+_violations: dict[str, str] = {}
+_violations_lock = threading.Lock()
+
+
+def take_violation(workdir: str | Path) -> str | None:
+    """The limit the kernel working in `workdir` broke, if the sandbox stopped it (then forgets it)."""
+    with _violations_lock:
+        return _violations.pop(str(workdir), None)
+
+
+def _record(workdir: str, reason: str) -> None:
+    with _violations_lock:
+        _violations.setdefault(workdir, reason)
+
+
+def isolation_command(*, isolation: str, workdir: str, hidden: list[str], exposed: list[str], network: bool) -> list[str]:
+    """The command prefix that runs a kernel isolated in `workdir` (empty for 'none')."""
+    if isolation == "unshare":
+        return [] if network else ["unshare", "-n"]
+    if isolation != "bwrap":
+        return []
+    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in hidden:
+        command += ["--tmpfs", path]
+    for path in exposed:
+        command += ["--ro-bind", path, path]
+    command += ["--bind", workdir, workdir, "--chdir", workdir, "--setenv", "HOME", "/tmp",
+                "--unsetenv", "JPY_PARENT_PID", "--unshare-pid", "--die-with-parent", "--new-session"]  # fmt: skip
+    if not network:
+        command.append("--unshare-net")
+    return command
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts the kernel inside the sandbox, in `workdir`, and watches it until it stops."""
+
+    workdir = Unicode(help="The fresh working copy the notebook runs in.").tag(config=True)
+    hidden = List(Unicode(), help="Folders the kernel must not see (the course folder).").tag(config=True)
+    exposed = List(Unicode(), help="Folders inside `hidden` the kernel needs, read-only.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.settings = Sandbox(config=self.config)
+        self.isolation = choose_isolation(self.settings.isolation)
+        self.transport = "ipc"  # Unix sockets in the working copy: they work without a network
+        self.ip = str(Path(self.workdir) / ".kernel")
+        self.connection_file = str(Path(self.workdir) / ".kernel.json")
+        self._cgroup: Cgroup | None = None
+        self._stop_watching = threading.Event()
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        kernel = super().format_kernel_cmd(extra_arguments)
+        memory = self.settings.memory_mb << 20
+        if Cgroup.available():
+            self._cgroup = Cgroup(memory_bytes=memory, max_processes=self.settings.max_processes)
+        launcher = [sys.executable, "-m", "dl4cv.course.sandbox", "--max-file-bytes", str(self.settings.max_file_mb << 20)]
+        for procs in self._cgroup.procs_files if self._cgroup else []:
+            launcher += ["--cgroup", procs]
+        isolation = isolation_command(isolation=self.isolation, workdir=self.workdir, hidden=list(self.hidden),
+                                      exposed=list(self.exposed), network=self.settings.network)  # fmt: skip
+        return [*launcher, "--", *isolation, *kernel]
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        env = dict(kw.get("env") or os.environ)
+        env.update(IPYTHONDIR=str(Path(self.workdir) / ".ipython"), MPLCONFIGDIR=str(Path(self.workdir) / ".matplotlib"))
+        kw["env"] = env
+        kw.setdefault("stdout", subprocess.DEVNULL)  # the kernel's own banner; cell output goes over the sockets
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            threading.Thread(target=self._watch, args=(process.pid,), daemon=True).start()
+
+    def _watch(self, pid: int) -> None:
+        import psutil
+
+        started, limit = time.monotonic(), self.settings.memory_mb << 20
+        try:
+            root = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._stop_watching.wait(0.1):
+            tree, threads, memory = [root], 0, 0
+            try:
+                tree += root.children(recursive=True)
+                threads = sum(p.num_threads() for p in tree)
+                used = self._cgroup.memory_used() if self._cgroup is not None else None
+                # Without a cgroup, the sum of resident sizes (it counts shared pages once per process).
+                memory = used if used is not None else sum(p.memory_info().rss for p in tree)
+            except psutil.NoSuchProcess:
+                pass
+            reason = None
+            if time.monotonic() - started > self.settings.notebook_timeout:
+                reason = f"stopped: the notebook ran longer than {self.settings.notebook_timeout} s"
+            elif threads >= self.settings.max_processes:
+                reason = f"stopped: started more than {self.settings.max_processes} processes or threads"
+            elif memory > 0.9 * limit:  # near the cap the kernel crawls (cache evicted) before it is killed
+                reason = f"stopped: used more than {self.settings.memory_mb} MiB of memory"
+            elif not root.is_running():
+                if self._cgroup is not None and self._cgroup.memory_exceeded():
+                    _record(self.workdir, f"stopped: used more than {self.settings.memory_mb} MiB of memory")
+                return
+            if reason:
+                _record(self.workdir, reason)
+                for process in reversed(tree):
+                    try:
+                        process.kill()
+                    except psutil.NoSuchProcess:
+                        pass
+                return
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        self._stop_watching.set()
+        await super()._async_cleanup_resources(restart=restart)
+        if self._cgroup is not None:
+            if self._cgroup.memory_exceeded():
+                _record(self.workdir, f"stopped: used more than {self.settings.memory_mb} MiB of memory")
+            self._cgroup.remove()
+            self._cgroup = None
+
+
+# --------------------------------------------------------------------------- the launcher
+
+
+def _launch(argv: list[str]) -> None:
+    """`python -m dl4cv.course.sandbox [--max-file-bytes N] [--cgroup PROCS]... -- command...`:
+    join the cgroups, set the rlimits, then become `command`."""
+    cut = argv.index("--")
+    options, command = argv[:cut], argv[cut + 1 :]
+    for flag, value in zip(options[::2], options[1::2]):
+        if flag == "--cgroup":
+            Path(value).write_text(str(os.getpid()))
+        elif flag == "--max-file-bytes":
+            resource.setrlimit(resource.RLIMIT_FSIZE, (int(value), int(value)))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    _launch(sys.argv[1:])
