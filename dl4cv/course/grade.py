@@ -100,6 +100,36 @@ def remove_links(folder: Path) -> list[str]:
     return [str(link.relative_to(folder)) for link in links]
 
 
+def scan_for_tampering(*, prepared: Path, source: Path) -> list[str]:
+    """Findings of `dl4cv.course.tamper` in a prepared submission's student-written code: its
+    Python files (except the instructor's, which nbgrader copied in) and its solution cells."""
+    from dl4cv.course.tamper import scan_submission
+
+    files = {}
+    for path in sorted(prepared.rglob("*.py")):
+        original = source / path.relative_to(prepared)
+        if not (original.is_file() and original.read_bytes() == path.read_bytes()):
+            files[str(path.relative_to(prepared))] = path.read_text(encoding="utf-8", errors="replace")
+    cells = {}
+    for path in sorted(prepared.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:  # nbgrader already refused unreadable notebooks
+            continue
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution"):
+                cells[f"{path.name} cell {meta.get('grade_id', index)}"] = cell.source
+    return [str(finding) for finding in scan_submission(python_files=files, solution_cells=cells)]
+
+
+def _zero_graded(nb: NotebookNode, reason: str) -> None:
+    """Every graded test cell scores zero, with `reason` as its error."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            cell.outputs = [nbformat.v4.new_output("error", ename="NotScored", evalue=reason, traceback=[f"NotScored: {reason}"])]
+
+
 def _prepare(api, *, assignment: str, student: str) -> str | None:
     """nbgrader's autograde without execution; returns an error line, or None on success."""
     result = api.autograde(assignment, student, force=True, create=True)
@@ -195,11 +225,31 @@ def _exposed(root: Path) -> list[str]:
 # --------------------------------------------------------------------------- phase 3: save
 
 
+def only_errors_decide(nb: NotebookNode) -> NotebookNode:
+    """Make a graded test cell score full marks unless it raised, and zero if it did.
+
+    nbgrader reads a number shown as the cell's result as partial credit, and any text on stderr
+    as failure. Student code runs inside test cells, so it could show a fake score (e.g. calling
+    `sys.displayhook(12)` before failing) or lose points for a harmless warning. Our test cells
+    never end in a value, so results become plain displays and stderr becomes ordinary output.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            continue
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                output.output_type = "display_data"
+                output.pop("execution_count", None)
+            elif output.output_type == "stream" and output.name == "stderr":
+                output.name = "stdout"
+    return nb
+
+
 def _save_scores(run: NotebookRun, *, config, db_url: str) -> None:
     """Write the executed notebook into autograded/ and record its scores in the gradebook."""
     from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
 
-    nb = nbformat.reads(run.notebook_json, as_version=4)
+    nb = only_errors_decide(nbformat.reads(run.notebook_json, as_version=4))
     resources = {
         "nbgrader": {"student": run.student, "assignment": run.assignment, "notebook": run.notebook, "db_url": db_url}
     }
@@ -256,6 +306,16 @@ def grade_assignment(
             results[student].status = problem
             continue
         prepared = sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
+        findings = scan_for_tampering(prepared=root / "autograded" / student / assignment, source=root / "source" / assignment)
+        if findings:
+            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            results[student].status = f"tampering suspected, scored zero for review: {findings[0]}{more}"
+            for path in prepared:  # not executed: every test cell scores zero and says why
+                nb = nbformat.read(str(path), as_version=4)
+                _zero_graded(nb, results[student].status)
+                run = NotebookRun(student, assignment, path.stem, str(path), 0.0, nbformat.writes(nb))
+                _save_scores(run, config=config, db_url=db_url)
+            continue
         missing = sorted(released - {p.stem for p in prepared})
         notes = [f"not handed in: {', '.join(missing)}"] if missing else []
         notes += [f"links removed: {', '.join(links)}"] if links else []

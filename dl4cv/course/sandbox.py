@@ -292,6 +292,15 @@ class SandboxedKernelManager(AsyncKernelManager):
                         pass
                 return
 
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt by message: a signal to the sandbox's outer process would not reach the kernel,
+        which runs in its own session; the kernel interrupts itself on request."""
+        if self.has_kernel:
+            self._connect_control_socket()
+            self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
+
+    interrupt_kernel = _async_interrupt_kernel  # the base class binds its own at definition time
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         self._stop_watching.set()
         await super()._async_cleanup_resources(restart=restart)
