@@ -347,11 +347,12 @@ def canonical_name(name: str) -> str:
 def load_dataset(name: str = "auto") -> Dataset:
     """Load a dataset by name: "fashion-mnist", "mnist", "cifar10" or "auto".
 
-    `$DL4CV_DATASET`, when set, overrides `name`. "auto" picks CIFAR-10 when it is on disk or
-    can be downloaded, else Fashion-MNIST. Results are cached per (name, data root, offline).
+    `$DL4CV_DATASET`, when set, decides what "auto" means; a notebook that names its dataset (for
+    a task only that dataset poses) always gets it. "auto" otherwise picks CIFAR-10 when it is on
+    disk or can be downloaded, else Fashion-MNIST. Results are cached per (name, data root, offline).
     Raises ValueError for an unknown name and DatasetNotFoundError when no copy can be had.
     """
-    override = os.environ.get(DATASET_ENV, "").strip()
+    override = os.environ.get(DATASET_ENV, "").strip() if name == "auto" else ""
     try:
         resolved = canonical_name(override or name)
     except ValueError as exc:

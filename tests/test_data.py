@@ -312,10 +312,12 @@ def test_download_errors_are_wrapped(monkeypatch):
 # --------------------------------------------------------------------------- names, auto, cache
 
 
-def test_dataset_env_overrides_the_argument(root, monkeypatch):
+def test_dataset_env_decides_auto_but_not_a_named_dataset(root, monkeypatch):
     write_idx_folder(root / "mnist")
+    write_idx_folder(root / "fashion-mnist")
     monkeypatch.setenv("DL4CV_DATASET", "MNIST")
-    assert data.load_dataset("cifar10").name == "mnist"
+    assert data.load_dataset("auto").name == "mnist"
+    assert data.load_dataset("fashion-mnist").name == "fashion-mnist"
     monkeypatch.setenv("DL4CV_DATASET", "svhn")
     with pytest.raises(ValueError, match="DL4CV_DATASET"):
         data.load_dataset()

@@ -80,6 +80,10 @@ class _Scanner(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._check_target(target)
+            # `t = torch` or `tt = torch.testing`: the new name is the module under another name.
+            if isinstance(target, ast.Name) and isinstance(node.value, (ast.Name, ast.Attribute)):
+                if _root_name(node.value) in self.imported and _dotted(node.value):
+                    self.imported.add(target.id)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
