@@ -25,7 +25,7 @@ def _assignments(root: Path, given: tuple[str, ...]) -> list[str]:
               help="Course folder (the one with nbgrader_config.py); default: found from the current folder.")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
-    """dl4cv course tools: release, grade, export, feedback, demo, prove, check, doctor."""
+    """dl4cv course tools: release, collect, grade, export, feedback, demo, prove, check, doctor."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = find_root(root)
     # nbgrader's gradebook trips SQLAlchemy's session warnings on every save; they are harmless.
@@ -59,17 +59,37 @@ def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple
 
 
 @main.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="The assignment these files belong to.")
+@click.pass_context
+def collect(ctx: click.Context, source: Path, assignment: str) -> None:
+    """Copy students' files from SOURCE (a folder per student, or a Canvas zip) into submitted/."""
+    from dl4cv.course.collect import collect as collect_files
+
+    report = collect_files(root=_root(ctx), assignment=assignment, source=source)
+    click.echo(report.summary())
+
+
+@main.command()
 @click.argument("assignment")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV file to write (default: reports/ASSIGNMENT/grades.csv).")
+@click.option("--canvas", is_flag=True, help="Also write reports/ASSIGNMENT/canvas.csv for a Canvas gradebook import.")
+@click.option("--canvas-column", default=None, help='Canvas assignment column, e.g. "a1 (4711)" (default: ASSIGNMENT).')
 @click.pass_context
-def export(ctx: click.Context, assignment: str, out: Path | None) -> None:
-    """Write the gradebook's scores for ASSIGNMENT as CSV (one row per student)."""
-    from dl4cv.course.report import export_grades
+def export(ctx: click.Context, assignment: str, out: Path | None, canvas: bool, canvas_column: str | None) -> None:
+    """Write the gradebook's scores for ASSIGNMENT as CSV (one row per student, with its status)."""
+    from dl4cv.course.report import export_canvas, export_grades
 
     path = export_grades(root=_root(ctx), assignment=assignment,
                          path=out or _root(ctx) / "reports" / assignment / "grades.csv")
     click.echo(f"wrote {path}")
+    if canvas:
+        path, left_out = export_canvas(root=_root(ctx), assignment=assignment, column=canvas_column,
+                                       path=_root(ctx) / "reports" / assignment / "canvas.csv")
+        click.echo(f"wrote {path}")
+        if left_out:
+            click.echo(f"not in lms/roster.csv, so not in the Canvas file: {', '.join(left_out)}")
 
 
 @main.command()

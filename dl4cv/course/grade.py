@@ -342,4 +342,7 @@ def grade_assignment(
                 run.problem = run.problem or "could not save scores: " + traceback.format_exc().strip().splitlines()[-1]
             if run.problem:
                 result.status = f"{run.notebook}: {run.problem}"
+    from dl4cv.course.report import save_statuses
+
+    save_statuses(root=root, assignment=assignment, statuses={s: results[s].status for s in students})
     return [results[s] for s in students]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,33 @@ def _summary(cells: list[CellScore]) -> dict[str, float | int]:
     }
 
 
+def status_path(root: Path, assignment: str) -> Path:
+    """Where `dl4cv grade` keeps each student's grading status for `dl4cv export`."""
+    return Path(root) / "reports" / assignment / "status.json"
+
+
+def save_statuses(*, root: Path, assignment: str, statuses: dict[str, str]) -> None:
+    """Merge this grading run's statuses into the stored ones."""
+    path = status_path(root, assignment)
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    stored.update(statuses)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
+
+
+def load_statuses(*, root: Path, assignment: str) -> dict[str, str]:
+    path = status_path(root, assignment)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str, str] | None = None) -> Path:
-    """Write one CSV row per student: each graded cell's score, totals, and grading status."""
+    """Write one CSV row per student: each graded cell's score, totals, and grading status.
+
+    Statuses default to the ones the last `dl4cv grade` runs stored.
+    """
     scores = gradebook_scores(root=root, assignment=assignment)
+    if statuses is None:
+        statuses = load_statuses(root=root, assignment=assignment)
     cell_names = [c.cell for c in next(iter(scores.values()), [])]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +106,34 @@ def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str
                 f"{summary['manual_max']:g}", summary["manual_pending"], (statuses or {}).get(student, "graded"),
             ])  # fmt: skip
     return path
+
+
+def export_canvas(*, root: Path, assignment: str, path: Path, column: str | None = None) -> tuple[Path, list[str]]:
+    """Write a gradebook CSV that Canvas imports: one row per student with a Canvas id.
+
+    Ids come from `lms/roster.csv` (written by `dl4cv collect` from a Canvas download). `column`
+    is the Canvas assignment column, e.g. "a1 Image classification (4711)"; by default the
+    assignment id, which Canvas imports as a new assignment. Scores are auto + manual points;
+    pending manual grades count as zero. Returns the file and the students left out (no id).
+    """
+    from dl4cv.course.collect import read_roster
+
+    roster = read_roster(Path(root) / "lms" / "roster.csv")
+    scores = gradebook_scores(root=root, assignment=assignment)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    left_out = sorted(set(scores) - set(roster))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column or assignment])
+        possible = next(iter(scores.values()), [])
+        writer.writerow(["    Points Possible", "", "", "", "", f"{sum(c.max_score for c in possible):g}"])
+        for student, cells in scores.items():
+            if student in roster:
+                summary = _summary(cells)
+                total = summary["auto_score"] + summary["manual_score"]
+                writer.writerow([student, roster[student], "", student, "", f"{total:g}"])
+    return path, left_out
 
 
 def format_table(
