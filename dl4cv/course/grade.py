@@ -35,6 +35,8 @@ from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
 from dl4cv.course.config import load_nbgrader_config, tool_environment
+from dl4cv.course.modules import student_modules
+from dl4cv.course.repair import repair_submission
 
 
 @dataclass
@@ -299,8 +301,11 @@ def grade_assignment(
     results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}
     pending: list[str] = []
     released = {p.stem for p in (root / "release" / assignment).glob("*.ipynb")}
+    module_names = [p.name for p in student_modules(root / "source" / assignment)]
     for student in tqdm(students, desc=f"prepare {assignment}", disable=not progress):
         links = remove_links(root / "submitted" / student / assignment)
+        repairs = repair_submission(submission=root / "submitted" / student / assignment, release=root / "release" / assignment,
+                                    modules=module_names)  # fmt: skip
         problem = _prepare(api, assignment=assignment, student=student)
         if problem:
             results[student].status = problem
@@ -319,6 +324,7 @@ def grade_assignment(
         missing = sorted(released - {p.stem for p in prepared})
         notes = [f"not handed in: {', '.join(missing)}"] if missing else []
         notes += [f"links removed: {', '.join(links)}"] if links else []
+        notes += repairs
         if notes:
             results[student].status = "graded; " + "; ".join(notes)
         pending += [str(p) for p in prepared]
