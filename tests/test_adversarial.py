@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -150,18 +151,30 @@ LINK_STUDENT = SimulatedStudent("symlink", "hands in a link to the instructor's 
                                 loses=(DOUBLE_CELL,), status="links removed")  # fmt: skip
 EDITED_TESTS = SimulatedStudent("edits_tests", "wrong square, and the square test cell edited to `pass`",
                                 edits=_module(SQUARE, "    result = 0\n"), loses=(SQUARE_CELL,))
+DELETED_TEST = SimulatedStudent("deletes_test", "right answers, and the square test cell deleted", status="restored deleted cells")
+RENAMED_TEST = SimulatedStudent("renames_test", "wrong double, and the double test cell given another grade id",
+                                edits=_module(DOUBLE, "    result = x\n"), loses=(DOUBLE_CELL,), status="unknown grade ids")
 NEEDS_ISOLATION = {"reads_source", "writes_gradebook", "network", "kills_everyone", "symlink"}
 
 
 def _plant(student: SimulatedStudent, root: Path) -> SimulatedStudent:
     edits = tuple(Edit(e.file, e.old, e.new.replace("ROOT_PLACEHOLDER", str(root))) for e in student.edits)
-    return SimulatedStudent(student.id, student.description, edits=edits, loses=student.loses, status=student.status)
+    return replace(student, edits=edits)
 
 
 def _submit(student: SimulatedStudent, root: Path) -> None:
     folder = write_submission(student, root=root, assignment=AID)
     if student.id == "symlink":
         (folder / "solution.py").symlink_to(root / "source" / AID / "tiny.py")
+    if student.id in ("deletes_test", "renames_test"):
+        nb = nbformat.read(folder / "tiny.ipynb", as_version=4)
+        target = SQUARE_CELL if student.id == "deletes_test" else DOUBLE_CELL
+        index = next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == target)
+        if student.id == "deletes_test":
+            del nb.cells[index]
+        else:
+            nb.cells[index].metadata.nbgrader["grade_id"] = "my_own_test"
+        nbformat.write(nb, folder / "tiny.ipynb")
     if student.id == "edits_tests":
         nb = nbformat.read(folder / "tiny.ipynb", as_version=4)
         for cell in nb.cells:
@@ -178,7 +191,7 @@ def _fingerprint(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = _tiny_course(tmp_path_factory.mktemp("adversarial") / "course")
-    hostile = [s for s in [*HOSTILE, LINK_STUDENT, EDITED_TESTS] if ISOLATED or s.id not in NEEDS_ISOLATION]
+    hostile = [s for s in [*HOSTILE, LINK_STUDENT, EDITED_TESTS, DELETED_TEST, RENAMED_TEST] if ISOLATED or s.id not in NEEDS_ISOLATION]
     students = [*HONEST, *(_plant(s, root) for s in hostile)]
     for student in students:
         _submit(student, root)
@@ -188,7 +201,7 @@ def batch(tmp_path_factory):
 
 
 def test_the_suite_is_big_enough():
-    assert len(HOSTILE) + 2 >= 15
+    assert len(HOSTILE) + 4 >= 15
 
 
 def test_every_student_scores_exactly_as_expected(batch):
