@@ -69,6 +69,8 @@ def test_exclude_overwriting_lists_only_student_modules(tmp_path: Path):
     assert exclude_overwriting(tmp_path) == {"a9": ["layers.py"]}
 
 
-def test_course_config_excludes_the_a1_module_from_overwriting():
+def test_course_config_excludes_every_student_module_from_overwriting():
     config = load_nbgrader_config(ROOT)
-    assert config.Autograde.exclude_overwriting == {"a1": ["knn.py"]}
+    excluded = config.Autograde.exclude_overwriting
+    assert "knn.py" in excluded["a1"] and "two_layer_net.py" in excluded["a1"]
+    assert excluded == {aid: sorted(p.name for p in (ROOT / "source" / aid).glob("*.py")) for aid in excluded}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -56,8 +58,32 @@ def run_demo(
     """Run the whole pipeline on the simulated class of `assignment` inside the course folder.
 
     With `notebook`, only the students who hand that notebook in are graded, on that notebook.
+    The demo keeps its own gradebook (`reports/demo/gradebook.db`, fresh each run), so it never
+    mixes simulated students into the course's real one, and a later release is not blocked by
+    their submissions.
     """
     root = Path(root).resolve()
+    with _demo_gradebook(root):
+        return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook)
+
+
+@contextlib.contextmanager
+def _demo_gradebook(root: Path):
+    path = root / "reports" / "demo" / "gradebook.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    previous = os.environ.get("DL4CV_DB_URL")
+    os.environ["DL4CV_DB_URL"] = f"sqlite:///{path}"
+    try:
+        yield path
+    finally:
+        if previous is None:
+            os.environ.pop("DL4CV_DB_URL", None)
+        else:
+            os.environ["DL4CV_DB_URL"] = previous
+
+
+def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, notebook: str | None) -> DemoOutcome:
     start = time.perf_counter()
     release_assignment(root=root, assignment=assignment)
     students = load_class(root=root, assignment=assignment, notebook=notebook)

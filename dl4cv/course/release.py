@@ -53,6 +53,12 @@ def release_assignment(*, root: Path, assignment: str) -> Path:
     os.environ["PATH"] = tool_environment()["PATH"]
     api = NbGraderAPI(config=load_nbgrader_config(root))
     result = api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"] and "because there are submissions associated with it" in (result.get("log") or ""):
+        raise ReleaseError(
+            f"nbgrader will not change {assignment}: the gradebook ({api.coursedir.db_url}) already holds "
+            f"submissions of it, and their scores depend on its cells. Release changes before collecting, "
+            f"or grade with a fresh gradebook (DL4CV_DB_URL)."
+        )
     if not result["success"]:
         raise ReleaseError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
     release_dir = root / "release" / assignment
