@@ -110,8 +110,8 @@ HOSTILE = [
                      edits=_module(DOUBLE, "    hog = []\n    while True:\n        hog.append(bytearray(32 << 20))\n"),
                      loses=(DOUBLE_CELL, SQUARE_CELL), status="memory"),
     SimulatedStudent("fork_bomb", "double forks without end",
-                     edits=_module(DOUBLE, "    import os, time\n    for _ in range(5000):\n        if os.fork() == 0:\n"
-                                           "            time.sleep(100)\n    result = 2 * x\n"),
+                     edits=_module(DOUBLE, "    import os, time\n    while True:\n        try:\n            if os.fork() == 0:\n"
+                                           "                time.sleep(100)\n        except OSError:\n            pass\n"),
                      loses=(DOUBLE_CELL, SQUARE_CELL), status="processes"),
     SimulatedStudent("os_exit", "double kills its own kernel",
                      edits=_module(DOUBLE, "    import os\n    os._exit(0)\n"), loses=(DOUBLE_CELL, SQUARE_CELL),

@@ -205,7 +205,7 @@ def execute_notebook(path: str, root: str, env: dict[str, str], overrides: dict 
                 nb, resources = preprocessor(nb, resources)
         except Exception as error:  # kernel death, unresponsive kernel, broken notebook: record it
             message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            run.problem = take_violation(workdir) or f"{type(error).__name__}: {message}"
+            run.problem = take_violation(workdir, wait=1.0) or f"{type(error).__name__}: {message}"
             _mark_not_run(nb, f"the notebook stopped before this cell finished ({run.problem})",
                           running=running.get("index"))
         else:

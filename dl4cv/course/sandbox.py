@@ -186,10 +186,17 @@ _violations: dict[str, str] = {}
 _violations_lock = threading.Lock()
 
 
-def take_violation(workdir: str | Path) -> str | None:
-    """The limit the kernel working in `workdir` broke, if the sandbox stopped it (then forgets it)."""
-    with _violations_lock:
-        return _violations.pop(str(workdir), None)
+def take_violation(workdir: str | Path, *, wait: float = 0.0) -> str | None:
+    """The limit the kernel working in `workdir` broke, if the sandbox stopped it (then forgets it).
+
+    `wait` gives the watchdog that long to notice a kernel that has just died (it looks every 0.1 s).
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        with _violations_lock:
+            if str(workdir) in _violations or time.monotonic() >= deadline:
+                return _violations.pop(str(workdir), None)
+        time.sleep(0.05)
 
 
 def _record(workdir: str, reason: str) -> None:
@@ -279,7 +286,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 reason = f"stopped: started more than {self.settings.max_processes} processes or threads"
             elif memory > 0.9 * limit:  # near the cap the kernel crawls (cache evicted) before it is killed
                 reason = f"stopped: used more than {self.settings.memory_mb} MiB of memory"
-            elif not root.is_running():
+            elif not root.is_running() or root.status() == psutil.STATUS_ZOMBIE:
                 if self._cgroup is not None and self._cgroup.memory_exceeded():
                     _record(self.workdir, f"stopped: used more than {self.settings.memory_mb} MiB of memory")
                 return
