@@ -333,7 +333,10 @@ def grade_assignment(
         from dl4cv.course.sandbox import Sandbox, describe
 
         tqdm.write(describe(Sandbox(config=config)))
+    from dl4cv.course.sandbox import MPL_CACHE_ENV, warm_matplotlib_cache
+
     env = kernel_environment(jobs=jobs)
+    env[MPL_CACHE_ENV] = str(warm_matplotlib_cache())
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [pool.submit(execute_notebook, path, str(root), env) for path in pending]

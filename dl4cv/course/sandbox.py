@@ -26,6 +26,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -34,6 +35,23 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Enum, Int, List, Unicode
 from traitlets.config import Configurable
+
+
+MPL_CACHE_ENV = "DL4CV_MPL_CACHE"
+
+
+def warm_matplotlib_cache() -> Path:
+    """A matplotlib config folder with its font list built, for kernels to start from (a copy).
+
+    Each sandboxed kernel starts with an empty home; without this, every one of them spends
+    seconds rebuilding the font cache the first time a notebook plots.
+    """
+    folder = Path(tempfile.gettempdir()) / f"dl4cv-matplotlib-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    if not any(folder.glob("fontlist*.json")):
+        env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=300)
+    return folder
 
 
 class Sandbox(Configurable):
@@ -254,6 +272,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         env = dict(kw.get("env") or os.environ)
         env.update(IPYTHONDIR=str(Path(self.workdir) / ".ipython"), MPLCONFIGDIR=str(Path(self.workdir) / ".matplotlib"))
+        warmed = env.get(MPL_CACHE_ENV)
+        if warmed and Path(warmed).is_dir():  # saves every kernel rebuilding matplotlib's font list
+            shutil.copytree(warmed, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         kw["env"] = env
         kw.setdefault("stdout", subprocess.DEVNULL)  # the kernel's own banner; cell output goes over the sockets
         await super()._async_launch_kernel(kernel_cmd, **kw)
