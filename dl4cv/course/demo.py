@@ -97,7 +97,8 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
     grades_csv = export_grades(
         root=root, assignment=assignment, path=root / "reports" / assignment / "grades.csv", statuses=statuses
     )
-    feedback = generate_feedback(root=root, assignment=assignment)
+    # Only the simulated students: autograded/ may also hold real students graded elsewhere.
+    feedback = [path for s in students for path in generate_feedback(root=root, assignment=assignment, student=s.id)]
     ids = {s.id for s in students}
     scores = {k: v for k, v in gradebook_scores(root=root, assignment=assignment).items() if k in ids}
     prefix = f"{assignment}_{notebook or Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
