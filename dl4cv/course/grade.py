@@ -216,12 +216,17 @@ def execute_notebook(path: str, root: str, env: dict[str, str], overrides: dict 
 
 
 def _exposed(root: Path) -> list[str]:
-    """Folders inside the course folder a kernel needs: the Python environment and dl4cv itself."""
+    """Folders a kernel needs, re-bound read-only inside the sandbox: the Python environment, the
+    interpreter it was made from, the dl4cv package and `$DL4CV_DATA`. They may lie inside the
+    course folder or under /tmp (a CI checkout), both of which the sandbox hides."""
     import dl4cv
 
     root = root.resolve()
-    needed = [Path(sys.prefix).resolve(), Path(dl4cv.__file__).resolve().parent]
-    return [str(p) for p in needed if p.is_relative_to(root)]
+    needed = [Path(sys.prefix), Path(sys.base_prefix), Path(dl4cv.__file__).parent]
+    if os.environ.get("DL4CV_DATA"):
+        needed.append(Path(os.environ["DL4CV_DATA"]).expanduser())
+    folders = [p.resolve() for p in needed if p.exists()]
+    return sorted({str(p) for p in folders if not root.is_relative_to(p)})
 
 
 # --------------------------------------------------------------------------- phase 3: save
