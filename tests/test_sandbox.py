@@ -1,6 +1,6 @@
 """The grading sandbox on tiny hostile notebooks: each one loses the cells it broke, says why,
 and reaches nothing it should not (the course folder, the network, unbounded memory, processes
-or time). Execution goes through `execute_notebook`, exactly as `dl4cv grade` runs it."""
+or time). Execution goes through `execute_in_subprocess`, as `dl4cv grade --scheduler` runs it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dl4cv.course.grade import execute_notebook, kernel_environment
+from dl4cv.course.config import load_nbgrader_config
+from dl4cv.course.execute import execute_in_subprocess, pack_task
+from dl4cv.course.grade import kernel_environment
 from dl4cv.course.sandbox import Cgroup, available_isolation, isolation_command
 
 from .conftest import ROOT
@@ -30,8 +32,9 @@ def _run(tmp_path: Path, hostile: str, **sandbox):
                                      "solution": False, "schema_version": 3, "task": False}  # fmt: skip
     nbformat.write(nb, folder / "hostile.ipynb")
     (folder / "escape").symlink_to(ROOT / "source")
-    run = execute_notebook(str(folder / "hostile.ipynb"), str(ROOT), kernel_environment(jobs=1),
-                           overrides={"Sandbox": sandbox, "Execute": {"timeout": 60}})
+    config = load_nbgrader_config(ROOT, Sandbox=sandbox, Execute={"timeout": 60})
+    task = pack_task(folder / "hostile.ipynb", config=config, env=kernel_environment(jobs=1), hidden=[str(ROOT)])
+    run = execute_in_subprocess(task)
     executed = nbformat.reads(run.notebook_json, as_version=4)
     outputs = ["".join(o.get("text", "") or f"{o.get('ename')}: {o.get('evalue')}" for o in c.outputs) for c in executed.cells]
     return run.problem, outputs

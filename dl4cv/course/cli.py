@@ -47,12 +47,20 @@ def release(ctx: click.Context, assignments: tuple[str, ...]) -> None:
 @click.argument("assignment")
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
 @click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Execute on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
 @click.pass_context
-def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple[str, ...]) -> None:
-    """Autograde every submission in submitted/*/ASSIGNMENT/ in parallel."""
+def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple[str, ...], scheduler: str | None) -> None:
+    """Autograde every submission in submitted/*/ASSIGNMENT/ in parallel.
+
+    With --scheduler, notebooks run on the Dask cluster's workers (each task carries its
+    submission's files; workers need the course's Python environment, no shared disk); this
+    process alone writes the gradebook.
+    """
     from dl4cv.course.grade import grade_assignment
 
-    results = grade_assignment(root=_root(ctx), assignment=assignment, students=list(students) or None, jobs=jobs)
+    results = grade_assignment(root=_root(ctx), assignment=assignment, students=list(students) or None, jobs=jobs,
+                               scheduler=scheduler)  # fmt: skip
     for result in results:
         click.echo(f"{result.student}: {result.status} ({result.seconds:.1f} s)")
     click.echo(f"graded {len(results)} submissions of {assignment}")

@@ -6,7 +6,8 @@ save the scores in the gradebook. Only execution is slow, and only saving writes
 which SQLite lets one process write at a time. So:
 
 1. prepare, serially, with nbgrader's own `Autograde` minus its execution step;
-2. execute the prepared notebooks in parallel worker processes (no gradebook writes there);
+2. execute the prepared notebooks in parallel, in local worker processes or on a Dask cluster
+   (`dl4cv.course.execute`: each task carries its files; no gradebook writes there);
 3. save each executed notebook's scores from this process, as results arrive, with nbgrader's
    own `SaveAutoGrades` and `AssignLatePenalties`.
 
@@ -20,12 +21,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import stat
 import sys
-import tempfile
-import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,21 +34,10 @@ from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
 from dl4cv.course.config import load_nbgrader_config, tool_environment
+from dl4cv.course.execute import (MAX_TASK_BYTES, ExecutionTask, NotebookRun, execute_in_subprocess, execute_task,
+                                  failed_run, pack_task)
 from dl4cv.course.modules import student_modules
 from dl4cv.course.repair import repair_submission
-
-
-@dataclass
-class NotebookRun:
-    """One executed notebook, as a worker hands it back."""
-
-    student: str
-    assignment: str
-    notebook: str
-    path: str
-    seconds: float
-    notebook_json: str | None = None
-    problem: str | None = None  # why execution stopped early, if it did
 
 
 @dataclass
@@ -144,89 +132,71 @@ def _prepare(api, *, assignment: str, student: str) -> str | None:
 # --------------------------------------------------------------------------- phase 2: execute
 
 
-def _mark_not_run(nb: NotebookNode, reason: str, *, running: int | None = None) -> None:
-    """Give every graded cell that never finished an error, so it scores zero instead of full marks.
+DASK_CONNECT_TIMEOUT = "30s"
 
-    `running` is the index of the cell that was executing when the kernel stopped: it counts as
-    not run even though it had started.
+
+def run_tasks(tasks: list[ExecutionTask], *, jobs: int, scheduler: str | None = None) -> Iterator[NotebookRun]:
+    """Execute `tasks`, yielding each run as it finishes (in no fixed order).
+
+    Locally: `jobs` spawned worker processes. With `scheduler`: a Dask cluster, whose workers
+    receive each task's files with the task and need only the course's Python environment.
+    A task too large to send, or one whose worker was lost, comes back as a failed run.
     """
-    for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        unfinished = cell.get("execution_count") is None or index == running
-        if cell.cell_type == "code" and meta.get("grade") and unfinished:
-            cell.outputs = [
-                nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
-            ]
-
-
-def execute_notebook(path: str, root: str, env: dict[str, str], overrides: dict | None = None) -> NotebookRun:
-    """Worker: execute one prepared notebook in the sandbox with nbgrader's execution steps.
-
-    The notebook runs in a fresh copy of its folder outside the course (see `dl4cv.course.sandbox`);
-    only the executed notebook comes back. Never raises: a crash or a broken limit is reported in
-    `problem`, and cells that did not run are marked so they cannot score. `overrides` are config
-    values on top of nbgrader_config.py, e.g. `{"Sandbox": {"memory_mb": 512}}`.
-    """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput
-
-    from dl4cv.course.sandbox import SandboxedKernelManager, take_violation
-
-    os.environ.clear()
-    os.environ.update(env)
-    # Kernels inherit this worker's stderr; their start-up chatter is noise in the grader's output.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.environ["NBGRADER_EXECUTION"] = "autograde"
-    notebook_path = Path(path)
-    run = NotebookRun(
-        student=notebook_path.parents[1].name,
-        assignment=notebook_path.parent.name,
-        notebook=notebook_path.stem,
-        path=path,
-        seconds=0.0,
-    )
-    start = time.perf_counter()
-    nb = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="dl4cv-grade-") as scratch:
-        workdir = Path(scratch) / run.assignment
-        # symlinks=True copies links as links: inside the sandbox they point at nothing.
-        shutil.copytree(notebook_path.parent, workdir, symlinks=True)
-        config = load_nbgrader_config(Path(root), **(overrides or {}), SandboxedKernelManager={
-            "workdir": str(workdir), "hidden": [str(Path(root).resolve())], "exposed": _exposed(Path(root))})
-        resources = {"metadata": {"path": str(workdir)}}
-        running: dict[str, int] = {}
-        try:
-            for step in (Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
-                preprocessor = step(config=config)
-                if step is Execute:
-                    preprocessor.kernel_manager_class = SandboxedKernelManager
-                    preprocessor.on_cell_execute = lambda cell, cell_index: running.update(index=cell_index)
-                nb, resources = preprocessor(nb, resources)
-        except Exception as error:  # kernel death, unresponsive kernel, broken notebook: record it
-            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            run.problem = take_violation(workdir, wait=1.0) or f"{type(error).__name__}: {message}"
-            _mark_not_run(nb, f"the notebook stopped before this cell finished ({run.problem})",
-                          running=running.get("index"))
+    sendable = []
+    for task in tasks:
+        if task.size > MAX_TASK_BYTES:
+            yield failed_run(task, f"the submission folder holds {task.size >> 20} MiB, over {MAX_TASK_BYTES >> 20} MiB")
         else:
-            run.problem = take_violation(workdir)
-    run.seconds = time.perf_counter() - start
-    run.notebook_json = nbformat.writes(nb)
-    return run
+            sendable.append(task)
+    if scheduler:
+        yield from _run_on_dask(sendable, scheduler)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(execute_task, task): task for task in sendable}
+        for future in as_completed(futures):
+            yield _outcome(future, futures[future])
 
 
-def _exposed(root: Path) -> list[str]:
-    """Folders a kernel needs, re-bound read-only inside the sandbox: the Python environment, the
-    interpreter it was made from, the dl4cv package and `$DL4CV_DATA`. They may lie inside the
-    course folder or under /tmp (a CI checkout), both of which the sandbox hides."""
-    import dl4cv
+def _outcome(future, task: ExecutionTask) -> NotebookRun:
+    try:
+        return future.result()
+    except Exception as error:  # a worker process died under the task: that notebook scores zero
+        return failed_run(task, f"the grading worker failed: {type(error).__name__}: {error}".strip())
 
-    root = root.resolve()
-    needed = [Path(sys.prefix), Path(sys.base_prefix), Path(dl4cv.__file__).parent]
-    if os.environ.get("DL4CV_DATA"):
-        needed.append(Path(os.environ["DL4CV_DATA"]).expanduser())
-    folders = [p.resolve() for p in needed if p.exists()]
-    return sorted({str(p) for p in folders if not root.is_relative_to(p)})
+
+def dask_client(scheduler: str):
+    """A Dask client connected to `scheduler`, or a clear error saying why there is none."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise RuntimeError("--scheduler needs Dask: pip install 'dl4cv[course]' (it brings `distributed`)") from error
+    try:
+        return Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except OSError as error:
+        raise OSError(f"could not connect to the Dask scheduler at {scheduler}: {error}") from error
+
+
+def _run_on_dask(tasks: list[ExecutionTask], scheduler: str) -> Iterator[NotebookRun]:
+    from distributed import as_completed as dask_completed
+
+    with dask_client(scheduler) as client:
+        # pure=False: two students' identical files are still two executions; retries=0: a task
+        # that kills its worker is not run again on the next one.
+        futures = {client.submit(execute_on_dask_worker, task, pure=False, retries=0): task for task in tasks}
+        for future in dask_completed(futures):
+            yield _outcome(future, futures[future])
+            future.release()
+
+
+def execute_on_dask_worker(task: ExecutionTask) -> NotebookRun:
+    """What a Dask worker runs: the task in a fresh process, with that worker's share of threads."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, worker.state.nthreads)))
+    task.env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    return execute_in_subprocess(task)
 
 
 # --------------------------------------------------------------------------- phase 3: save
@@ -278,12 +248,14 @@ def grade_assignment(
     assignment: str,
     students: list[str] | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
 ) -> list[SubmissionResult]:
     """Autograde `assignment` for `students` (default: everyone in submitted/) in parallel.
 
-    `jobs` worker processes execute notebooks (default: the number of cores). Returns one
-    `SubmissionResult` per student, in the order of `students`.
+    `jobs` worker processes execute notebooks (default: the number of cores), or, with
+    `scheduler` (a Dask scheduler address such as `tcp://10.0.0.5:8786`), the cluster's workers
+    do. Returns one `SubmissionResult` per student, in the order of `students`.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.api import Gradebook, MissingEntry
@@ -302,6 +274,8 @@ def grade_assignment(
         except MissingEntry:
             release_assignment(root=root, assignment=assignment)
 
+    if scheduler:  # fail before preparing anything if the cluster is out of reach
+        dask_client(scheduler).close()
     students = list(students) if students is not None else submitted_students(root=root, assignment=assignment)
     results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}
     pending: list[str] = []
@@ -342,20 +316,21 @@ def grade_assignment(
 
     env = kernel_environment(jobs=jobs)
     env[MPL_CACHE_ENV] = str(warm_matplotlib_cache())
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(execute_notebook, path, str(root), env) for path in pending]
-        for future in tqdm(as_completed(futures), total=len(futures), desc=f"grade {assignment}", disable=not progress):
-            run = future.result()
-            result = results[run.student]
-            result.seconds += run.seconds
-            result.notebooks.append(run.notebook)
-            try:
-                _save_scores(run, config=config, db_url=db_url)
-            except Exception:
-                run.problem = run.problem or "could not save scores: " + traceback.format_exc().strip().splitlines()[-1]
-            if run.problem:
-                result.status = f"{run.notebook}: {run.problem}"
+    tasks = []
+    for path in pending:
+        task = pack_task(Path(path), config=config, env=env, hidden=[str(root)])
+        tasks.append(task)
+    runs = run_tasks(tasks, jobs=jobs, scheduler=scheduler)
+    for run in tqdm(runs, total=len(tasks), desc=f"grade {assignment}", disable=not progress):
+        result = results[run.student]
+        result.seconds += run.seconds
+        result.notebooks.append(run.notebook)
+        try:
+            _save_scores(run, config=config, db_url=db_url)
+        except Exception:
+            run.problem = run.problem or "could not save scores: " + traceback.format_exc().strip().splitlines()[-1]
+        if run.problem:
+            result.status = f"{run.notebook}: {run.problem}"
     from dl4cv.course.report import save_statuses
 
     save_statuses(root=root, assignment=assignment, statuses={s: results[s].status for s in students})
