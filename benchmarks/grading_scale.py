@@ -1,0 +1,140 @@
+"""Grading 100 generated submissions three ways, and what the sandbox costs per notebook.
+
+The submissions are copies of the honest students of the tiny generated assignment that the
+adversarial suite uses (`tests/tiny_course.py`: import torch, two graded cells), so the figures
+show the grader's own cost per notebook rather than a notebook's training time (a1/knn's are in
+"Grading throughput"). Each grader gets a fresh copy of the course:
+
+- serial `nbgrader autograde`;
+- `dl4cv grade --jobs 2` (local worker processes);
+- `dl4cv grade --scheduler` on a Dask `LocalCluster` of 2 single-thread workers.
+
+Sandbox overhead: the same prepared notebook executed as a grading task with no isolation and
+with the machine's isolation (bwrap), against plain nbclient in a warm process.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from benchmarks.common import measured_line
+from dl4cv.course.classroom import write_submission
+from dl4cv.course.config import load_nbgrader_config
+from dl4cv.course.execute import execute_in_subprocess, pack_task
+from dl4cv.course.grade import grade_assignment, kernel_environment
+from dl4cv.course.report import gradebook_scores
+from dl4cv.course.sandbox import available_isolation
+from tests.tiny_course import AID, HONEST, tiny_course
+
+TITLE = "Grading at scale: 100 submissions, local and on a Dask cluster"
+NUM_SUBMISSIONS = int(os.environ.get("DL4CV_BENCH_SUBMISSIONS", "100"))
+JOBS = 2
+REPEATS = 5
+
+
+def _course(target: Path) -> Path:
+    root = tiny_course(target)
+    for i in range(NUM_SUBMISSIONS):
+        student = HONEST[i % len(HONEST)]
+        write_submission(student, root=root, assignment=AID, as_id=f"s{i:03d}_{student.id}")
+    return root
+
+
+def _timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def _sandbox_costs(root: Path) -> dict:
+    """Median seconds to execute one prepared notebook: bare nbclient, task without and with isolation."""
+    notebook = next((root / "autograded").glob(f"*/{AID}/tiny.ipynb"))
+    env = kernel_environment(jobs=1)
+
+    def bare() -> None:
+        nb = nbformat.read(str(notebook), as_version=4)
+        old = dict(os.environ)
+        os.environ.update(env)
+        try:
+            NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+
+    def task(isolation: str):
+        config = load_nbgrader_config(root, Sandbox={"isolation": isolation})
+        packed = pack_task(notebook, config=config, env=env, hidden=[str(root)])
+        return lambda: execute_in_subprocess(packed)
+
+    costs = {"bare_nbclient_s": statistics.median(_timed(bare) for _ in range(REPEATS))}
+    costs["task_no_isolation_s"] = statistics.median(_timed(task("none")) for _ in range(REPEATS))
+    costs["isolation"] = available_isolation()
+    costs["task_isolated_s"] = statistics.median(_timed(task(costs["isolation"])) for _ in range(REPEATS))
+    return costs
+
+
+def measure() -> dict:
+    from distributed import LocalCluster
+
+    figures: dict = {"submissions": NUM_SUBMISSIONS, "jobs": JOBS, "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        courses = {name: _course(Path(tmp) / name) for name in ("serial", "local", "cluster")}
+        env = kernel_environment(jobs=1)
+        nbgrader = str(Path(sys.executable).parent / "nbgrader")
+        figures["serial_nbgrader_s"] = _timed(lambda: subprocess.run(
+            [nbgrader, "autograde", AID], cwd=courses["serial"], env=env, check=True, capture_output=True))
+        figures["dl4cv_local_s"] = _timed(lambda: grade_assignment(
+            root=courses["local"], assignment=AID, jobs=JOBS, progress=False))
+        with LocalCluster(n_workers=JOBS, threads_per_worker=1, processes=True, dashboard_address=None,
+                          local_directory=str(Path(tmp) / "dask")) as cluster:
+            figures["dl4cv_cluster_s"] = _timed(lambda: grade_assignment(
+                root=courses["cluster"], assignment=AID, scheduler=cluster.scheduler_address, progress=False))
+        scores = {name: gradebook_scores(root=course, assignment=AID) for name, course in courses.items()}
+        figures["same_scores"] = scores["serial"] == scores["local"] == scores["cluster"]
+        figures.update(_sandbox_costs(courses["local"]))
+    return figures  # fmt: skip
+
+
+def render(f: dict) -> str:
+    n = f["submissions"]
+    rows = [("`nbgrader autograde` (serial)", f["serial_nbgrader_s"]),
+            (f"`dl4cv grade --jobs {f['jobs']}`", f["dl4cv_local_s"]),
+            (f"`dl4cv grade --scheduler` (LocalCluster, {f['jobs']} workers × 1 thread)", f["dl4cv_cluster_s"])]  # fmt: skip
+    table = [f"| {name} | {seconds:.0f} s | {n / seconds * 60:.0f} | {seconds / n:.2f} s | "
+             f"{f['serial_nbgrader_s'] / seconds:.2f}× |" for name, seconds in rows]  # fmt: skip
+    isolation = f["task_isolated_s"] - f["task_no_isolation_s"]
+    return "\n".join([
+        f"## {TITLE}",
+        "",
+        f"{n} generated submissions of the tiny assignment the adversarial suite uses (import torch, two graded "
+        f"cells), {f['cores']} cores. A fresh course copy per grader.",
+        "",
+        "| grader | wall time | notebooks per minute | per notebook | vs serial |",
+        "|---|---|---|---|---|",
+        *table,
+        "",
+        f"Same scores in all three gradebooks: {'yes' if f['same_scores'] else 'NO'}.",
+        "",
+        "**Sandbox overhead per notebook** (median of 5, one notebook at a time):",
+        "",
+        "| execution | seconds |",
+        "|---|---|",
+        f"| nbclient in a warm process, no sandbox | {f['bare_nbclient_s']:.2f} |",
+        f"| grading task in a fresh process, limits but no isolation | {f['task_no_isolation_s']:.2f} |",
+        f"| grading task, {f['isolation']} isolation and limits | {f['task_isolated_s']:.2f} |",
+        "",
+        f"Isolation itself costs {isolation:.2f} s per notebook; the whole sandboxed task "
+        f"{f['task_isolated_s'] - f['bare_nbclient_s']:.2f} s more than bare nbclient (a fresh process, the "
+        "task's files unpacked, cgroup set-up, the kernel's start inside bwrap).",
+        "",
+        measured_line(f),
+    ])  # fmt: skip
