@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from dl4cv.course import notebooks
@@ -65,6 +66,20 @@ def test_every_simulated_student_scores_exactly_as_expected(pipeline_course, gra
     assert {r.student for r in results} == {s.id for s in students}
     statuses = {r.student: r.status for r in results}
     assert check_expectations(root=pipeline_course, assignment=assignment, students=students, statuses=statuses) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_reference_notebook_runs_without_any_error(pipeline_course, grade_class, assignment):
+    """The instructor's solution, hidden tests included, runs top to bottom in fast mode in the
+    sandbox: no error in any cell, graded or not (plots, studies and demos included)."""
+    grade_class(assignment)
+    executed = sorted((pipeline_course / "autograded" / "reference" / assignment).glob("*.ipynb"))
+    assert {p.stem for p in executed} == {p.stem for p in (pipeline_course / "source" / assignment).glob("*.ipynb")}
+    for path in executed:
+        nb = nbformat.read(str(path), as_version=4)
+        errors = [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                  for o in c.outputs if o.output_type == "error"]  # fmt: skip
+        assert errors == [], f"{assignment}/{path.name}: cell {errors[0][0]} raised {errors[0][1]}: {errors[0][2]}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
