@@ -1,0 +1,113 @@
+"""First-order update rules (assignment a2, notebook fully_connected_networks).
+
+Every rule has the same interface:
+
+    next_w, config = rule(w, dw, config=None)
+
+    w:      tensor of parameters (any shape).
+    dw:     gradient of the loss with respect to w, shaped like w.
+    config: dict of hyper-parameters (learning rate, ...) and of the rule's state (velocity,
+            moving averages, step count). When it is None, the rule makes a new dict with the
+            defaults listed in its docstring; a missing key gets its default too (`setdefault`).
+            State tensors are created on first use, shaped like w, on w's device and dtype.
+
+`next_w` may be a new tensor or `w` updated in place. Each rule matches the corresponding
+`torch.optim` optimiser (without weight decay) step for step; use plain tensor operations only.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def sgd(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
+    """Vanilla stochastic gradient descent: `w -= learning_rate * dw`.
+
+    config: learning_rate (default 1e-2).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    next_w = w - config["learning_rate"] * dw
+    return next_w, config
+
+
+def sgd_momentum(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
+    """SGD with momentum, in PyTorch's form:
+
+        velocity = momentum * velocity + dw
+        w = w - learning_rate * velocity
+
+    config: learning_rate (1e-2), momentum (0.9), state 'velocity' (zeros like w at first).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    next_w = None
+    ### BEGIN SOLUTION
+    v = config.get("velocity")
+    v = torch.zeros_like(w) if v is None else v
+    v = config["momentum"] * v + dw
+    next_w = w - config["learning_rate"] * v
+    config["velocity"] = v
+    ### END SOLUTION
+    return next_w, config
+
+
+def rmsprop(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
+    """RMSProp: divide the step by a running root mean square of the gradient.
+
+        cache = decay_rate * cache + (1 - decay_rate) * dw ** 2
+        w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+
+    config: learning_rate (1e-2), decay_rate (0.99), epsilon (1e-8), state 'cache' (zeros like w).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    next_w = None
+    ### BEGIN SOLUTION
+    cache = config.get("cache")
+    cache = torch.zeros_like(w) if cache is None else cache
+    rho = config["decay_rate"]
+    cache = rho * cache + (1 - rho) * dw * dw
+    next_w = w - config["learning_rate"] * dw / (cache.sqrt() + config["epsilon"])
+    config["cache"] = cache
+    ### END SOLUTION
+    return next_w, config
+
+
+def adam(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
+    """Adam: momentum on the gradient and RMSProp-style scaling, both bias-corrected.
+
+        t = t + 1
+        m = beta1 * m + (1 - beta1) * dw
+        v = beta2 * v + (1 - beta2) * dw ** 2
+        m_hat = m / (1 - beta1 ** t);  v_hat = v / (1 - beta2 ** t)
+        w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8), state 'm', 'v'
+    (zeros like w) and 't' (0 before the first step).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("t", 0)
+    next_w = None
+    ### BEGIN SOLUTION
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = config.get("m")
+    v = config.get("v")
+    m = torch.zeros_like(w) if m is None else m
+    v = torch.zeros_like(w) if v is None else v
+    t = config["t"] + 1
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * dw * dw
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    next_w = w - config["learning_rate"] * m_hat / (v_hat.sqrt() + config["epsilon"])
+    config.update(m=m, v=v, t=t)
+    ### END SOLUTION
+    return next_w, config
