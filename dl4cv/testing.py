@@ -98,19 +98,17 @@ def numeric_gradient(
     `x` is perturbed in place one element at a time and restored; use float64 for accuracy.
     Returns a tensor shaped like `x`.
     """
-    grad = torch.zeros_like(x)
-    flat_x, flat_grad = x.view(-1), grad.view(-1)
-    for i in range(flat_x.numel()):
-        original = flat_x[i].item()
-        flat_x[i] = original + h
-        plus = f(x)
-        flat_x[i] = original - h
-        minus = f(x)
-        flat_x[i] = original
-        diff = plus - minus
-        if upstream is not None:
-            diff = diff * upstream
-        flat_grad[i] = diff.sum() / (2 * h)
+    values, slopes = x.view(-1), torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
+    weight = 1.0 if upstream is None else upstream
+    for index in range(values.numel()):
+        saved = values[index].item()
+        values[index] = saved + h
+        above = (f(x) * weight).sum()
+        values[index] = saved - h
+        below = (f(x) * weight).sum()
+        values[index] = saved  # restored exactly, not by adding h back
+        slopes[index] = (above - below) / (2 * h)
+    grad = slopes.view_as(x)
     return grad
 
 
