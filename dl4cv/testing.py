@@ -98,18 +98,19 @@ def numeric_gradient(
     `x` is perturbed in place one element at a time and restored; use float64 for accuracy.
     Returns a tensor shaped like `x`.
     """
-    values, slopes = x.view(-1), torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
-    weight = 1.0 if upstream is None else upstream
-    for index in range(values.numel()):
-        saved = values[index].item()
-        values[index] = saved + h
-        above = (f(x) * weight).sum()
-        values[index] = saved - h
-        below = (f(x) * weight).sum()
-        values[index] = saved  # restored exactly, not by adding h back
-        slopes[index] = (above - below) / (2 * h)
-    grad = slopes.view_as(x)
-    return grad
+    probe = x.view(-1)
+    slopes = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
+    scale = 1.0 if upstream is None else upstream
+    for index in range(probe.numel()):
+        saved = probe[index].item()
+        outputs = []
+        for shifted in (saved + h, saved - h):
+            probe[index] = shifted
+            outputs.append(f(x).detach().clone())  # f may return a view of x
+        probe[index] = saved  # restored exactly, not by adding h back
+        # Subtract before summing: summing first would swamp a small change in large totals.
+        slopes[index] = ((outputs[0] - outputs[1]) * scale).sum() / (2 * h)
+    return slopes.view_as(x)
 
 
 # --------------------------------------------------------------------------- no-loop check

@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from dl4cv import testing
-from dl4cv.testing import ForbiddenCallError, assert_close, assert_no_loops, find_loops, forbidden_calls
+from dl4cv.testing import (
+    ForbiddenCallError,
+    assert_close,
+    assert_no_loops,
+    find_loops,
+    forbidden_calls,
+    numeric_gradient,
+    rel_error,
+)
 
 from . import loop_examples as ex
 
@@ -111,3 +119,15 @@ def test_best_time_restores_the_thread_count():
     before = torch.get_num_threads()
     testing.best_time(lambda: torch.ones(3).sum(), threads=1)
     assert torch.get_num_threads() == before
+
+
+def test_numeric_gradient_stays_accurate_when_the_outputs_are_large():
+    """Each probe's outputs are subtracted before summing: summing first loses the small change
+    of one element in the large total of all the others (dropout's check caught this)."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(6, 8, generator=gen, dtype=torch.float64)
+    upstream = torch.randn(6, 8, generator=gen, dtype=torch.float64) * 1e-3
+
+    grad = numeric_gradient(lambda v: 3 * v + 1000, x, upstream)
+
+    assert rel_error(grad, 3 * upstream) < 1e-8
