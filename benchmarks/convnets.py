@@ -68,9 +68,6 @@ class _TimedSolver(Solver):
     def _end_epoch(self):
         result = super()._end_epoch()
         self.epoch_seconds.append(time.perf_counter() - self.started)
-        # for information only (nothing is chosen by it): how the test accuracy grows
-        self.test_history.append(_test_accuracy(self.model, *self.test_set))
-        self.started += time.perf_counter() - self.started - self.epoch_seconds[-1]  # not counted as training
         return result
 
 
@@ -83,14 +80,13 @@ def measure() -> dict:
         model = getattr(cnn, cls)(**kwargs, seed=0)
         solver = _TimedSolver(model, split, update_rule=optim.adam, optim_config={"learning_rate": lr}, lr_decay=decay,
                               batch_size=BATCH_SIZE, num_epochs=epochs, progress=False)  # fmt: skip
-        solver.epoch_seconds, solver.test_history, solver.test_set = [], [], (x_test, y_test)
+        solver.epoch_seconds = []
         solver.started = time.perf_counter()
         solver.train()
         figures["nets"][name] = {
             "bar": bar, "class": cls, "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
             "learning_rate": lr, "lr_decay": decay, "epochs": epochs,
             "val_accuracy": solver.val_acc_history, "epoch_seconds": solver.epoch_seconds,
-            "test_accuracy_per_epoch": solver.test_history,
             "best_val_accuracy": solver.best_val_acc, "test_accuracy": _test_accuracy(model, x_test, y_test),
         }  # fmt: skip
     return figures
@@ -105,18 +101,17 @@ def render(figures: dict) -> str:
         f"parameters of the best of the {figures['num_val']:,} validation measurements are tested once on "
         f"{figures['num_test']:,} test images.",
         "",
-        "| network | settings | epochs | training time | validation accuracy per epoch | test accuracy per epoch "
-        "(information only) | test accuracy (best validation epoch) | bar |",
-        "|---|---|---|---|---|---|---|---|",
+        "| network | settings | epochs | training time | validation accuracy per epoch | "
+        "test accuracy (best validation epoch) | bar |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, net in figures["nets"].items():
         settings = ", ".join(f"{k}={v}" for k, v in net["settings"].items())
         settings += f"; Adam lr {net['learning_rate']:g}, ×{net['lr_decay']:g} per epoch"
         per_epoch = " → ".join(f"{a:.1%}" for a in net["val_accuracy"])
-        test_per_epoch = " → ".join(f"{a:.1%}" for a in net["test_accuracy_per_epoch"])
         verdict = "meets" if net["test_accuracy"] >= net["bar"] else "MISSES"
         lines.append(
-            f"| {name} | {settings} | {net['epochs']} | {net['epoch_seconds'][-1] / 60:.1f} min | {per_epoch} | {test_per_epoch} | "
+            f"| {name} | {settings} | {net['epochs']} | {net['epoch_seconds'][-1] / 60:.1f} min | {per_epoch} | "
             f"**{net['test_accuracy']:.2%}** | {verdict} {net['bar']:.0%} |"
         )
     lines += ["", measured_line(figures)]
