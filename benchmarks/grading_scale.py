@@ -77,11 +77,13 @@ def _sandbox_costs(root: Path) -> dict:
         packed = pack_task(notebook, config=config, env=env, hidden=[str(root)])
         return lambda: execute_in_subprocess(packed)
 
-    costs = {"bare_nbclient_s": statistics.median(_timed(bare) for _ in range(REPEATS))}
-    costs["task_no_isolation_s"] = statistics.median(_timed(task("none")) for _ in range(REPEATS))
-    costs["isolation"] = available_isolation()
-    costs["task_isolated_s"] = statistics.median(_timed(task(costs["isolation"])) for _ in range(REPEATS))
-    return costs
+    isolation = available_isolation()
+    kinds = {"bare_nbclient_s": bare, "task_no_isolation_s": task("none"), "task_isolated_s": task(isolation)}
+    times: dict[str, list[float]] = {name: [] for name in kinds}
+    for _ in range(REPEATS):  # interleaved, so that a slow or fast spell of the machine hits every kind alike
+        for name, action in kinds.items():
+            times[name].append(_timed(action))
+    return {"isolation": isolation, **{name: statistics.median(seconds) for name, seconds in times.items()}}
 
 
 def measure() -> dict:
@@ -126,7 +128,7 @@ def render(f: dict) -> str:
         "",
         f"Same scores in all three gradebooks: {'yes' if f['same_scores'] else 'NO'}.",
         "",
-        "**Sandbox overhead per notebook** (median of 5, one notebook at a time):",
+        "**Sandbox overhead per notebook** (median of 5 interleaved runs of each kind, one notebook at a time):",
         "",
         "| execution | seconds |",
         "|---|---|",
