@@ -13,12 +13,11 @@ import pytest
 from dl4cv.course.config import load_nbgrader_config
 from dl4cv.course.execute import execute_in_subprocess, pack_task
 from dl4cv.course.grade import kernel_environment
-from dl4cv.course.sandbox import Cgroup, available_isolation, isolation_command
+from dl4cv.course.sandbox import Cgroup, isolation_command, probe_isolation
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.slow
-ISOLATED = available_isolation() == "bwrap"
 
 
 def _run(tmp_path: Path, hostile: str, **sandbox):
@@ -33,7 +32,7 @@ def _run(tmp_path: Path, hostile: str, **sandbox):
     nbformat.write(nb, folder / "hostile.ipynb")
     (folder / "escape").symlink_to(ROOT / "source")
     config = load_nbgrader_config(ROOT, Sandbox=sandbox, Execute={"timeout": 60})
-    task = pack_task(folder / "hostile.ipynb", config=config, env=kernel_environment(jobs=1), hidden=[str(ROOT)])
+    task = pack_task(folder / "hostile.ipynb", config=config, env=kernel_environment(jobs=1))
     run = execute_in_subprocess(task)
     executed = nbformat.reads(run.notebook_json, as_version=4)
     outputs = ["".join(o.get("text", "") or f"{o.get('ename')}: {o.get('evalue')}" for o in c.outputs) for c in executed.cells]
@@ -46,24 +45,121 @@ def test_an_honest_notebook_runs_to_the_end(tmp_path):
     assert outputs == ["before\n", "42\n", "after\n"]
 
 
-@pytest.mark.skipif(not ISOLATED, reason="bwrap cannot create namespaces on this machine")
-def test_the_course_folder_and_links_out_of_the_submission_show_nothing(tmp_path):
-    problem, outputs = _run(tmp_path, f"""
-import os
-print(sorted(os.listdir({str(ROOT)!r})))
-for path in ["escape/a1/knn.py", {str(ROOT / "source" / "a1" / "knn.py")!r}, {str(ROOT / "gradebook.db")!r}]:
-    print(os.path.exists(path))
-""")
+def test_this_machine_isolates_kernels():
+    """Grading refuses to run without isolation, so the suite must have it: no test here is skipped."""
+    isolation = probe_isolation()
+    assert isolation.level == "bwrap", f"kernels cannot be isolated here: {isolation.problem}"
+
+
+# A kernel that looks for the course by every route it has: the dl4cv package, its working copy,
+# sys.path, its environment, /proc (its parents' folders, environments and command lines) and a
+# walk of the whole filesystem it can see. It prints each course-like folder it finds.
+FIND_COURSES = r"""
+import glob, os, sys
+from pathlib import Path
+import dl4cv
+
+def course_at_or_above(path):
+    for folder in [path, *path.parents]:
+        try:
+            if any((folder / marker).exists() for marker in ("source/a1/knn.py", "release/a1/knn.ipynb")):
+                return str(folder)
+        except OSError:
+            pass
+
+starts = [dl4cv.__file__, os.getcwd(), *sys.path, *os.environ.values()]
+for proc in glob.glob("/proc/[0-9]*"):
+    for name in ("cwd", "root", "exe"):
+        try:
+            starts.append(os.readlink(f"{proc}/{name}"))
+        except OSError:
+            pass
+    for name in ("environ", "cmdline"):
+        try:
+            starts += open(f"{proc}/{name}", "rb").read().replace(b"=", b"\0").decode(errors="ignore").split("\0")
+        except OSError:
+            pass
+found = set()
+for start in starts:
+    for piece in str(start).split(os.pathsep):
+        if piece.startswith("/") and course_at_or_above(Path(piece)):
+            found.add(course_at_or_above(Path(piece)))
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
+    if "knn.py" in files and top.endswith("/a1"):
+        found.add(top)
+print(sorted(found), len(glob.glob("/proc/[0-9]*")))
+"""
+
+
+def test_no_route_leads_to_any_copy_of_the_course(tmp_path):
+    last_year = copy_course(tmp_path / "last_year" / "course")  # another copy on the machine, solutions included
+    assert (last_year / "source" / "a1" / "knn.py").is_file()
+    problem, outputs = _run(tmp_path, FIND_COURSES)
+    assert problem is None, outputs
+    found, processes = outputs[1].rsplit(" ", 1)
+    assert found == "[]", f"the kernel found course folders: {found}"
+    assert int(processes) <= 3, "the kernel sees only its own process namespace"
+
+
+def test_the_kernel_environment_holds_no_grader_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("DL4CV_DB_URL", "postgresql://grader:hunter2@db/dl4cv")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2")
+    problem, outputs = _run(tmp_path, "import os\nprint(sorted(os.environ.items()))")
     assert problem is None
-    assert outputs[1].split("\n")[1:4] == ["False", "False", "False"]
-    assert "source" not in outputs[1] and "submitted" not in outputs[1]
+    assert "hunter2" not in outputs[1] and "DL4CV_DB_URL" not in outputs[1]
 
 
-@pytest.mark.skipif(available_isolation() == "none", reason="no network namespace on this machine")
-def test_no_network(tmp_path):
-    _, outputs = _run(tmp_path, "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)")
-    assert "Network is unreachable" in outputs[1] or "OSError" in outputs[1]
-    assert outputs[2] == "after\n"
+WRITE_EVERYWHERE = r"""
+import ctypes, os, site, sys
+from pathlib import Path
+import dl4cv
+
+site_packages = Path(site.getsitepackages()[0])
+libc = ctypes.CDLL(None, use_errno=True)
+remount = libc.mount(None, str(site_packages).encode(), None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND
+print("remount", remount)
+for target in [site_packages / "zz_dl4cv_attack.pth", site_packages / "sitecustomize.py",
+               Path(dl4cv.__file__).parent / "zz_dl4cv_attack.py", Path(sys.prefix) / "zz_dl4cv_attack",
+               Path(COURSE) / "zz_dl4cv_attack", Path(COURSE) / "release" / "zz_dl4cv_attack", Path("/etc/zz_dl4cv_attack"),
+               Path("/zz_dl4cv_attack"), Path(HOST_TMP) / "zz_dl4cv_attack"]:
+    try:
+        target.write_text("import os")
+        print("WROTE", target)
+    except OSError as error:
+        print("refused", type(error).__name__)
+for private in ("/tmp/zz_dl4cv_trap", "/dev/shm/zz_dl4cv_trap"):
+    open(private, "w").write("trap")
+print(sorted(os.listdir("/dev/shm")), "host_secret" in str(sorted(os.listdir("/tmp"))))
+print("capabilities", *[line.split()[1] for line in open("/proc/self/status") if line.startswith("CapEff")])
+"""
+
+
+def test_the_kernel_writes_nowhere_a_later_kernel_reads(tmp_path):
+    import site
+
+    (tmp_path / "host_secret").write_text("a file of the host's /tmp")
+    source = WRITE_EVERYWHERE.replace("COURSE", repr(str(ROOT))).replace("HOST_TMP", repr(str(tmp_path)))
+    problem, outputs = _run(tmp_path, source)
+    assert problem is None, outputs
+    assert "remount -1" in outputs[1]
+    assert "WROTE" not in outputs[1], outputs[1]
+    assert "['zz_dl4cv_trap'] False" in outputs[1], "private /dev/shm and /tmp, empty at the start"
+    assert "capabilities 0000000000000000" in outputs[1]
+    import dl4cv
+
+    planted = [Path(site.getsitepackages()[0]) / "zz_dl4cv_attack.pth", Path(dl4cv.__file__).parent / "zz_dl4cv_attack.py",
+               ROOT / "zz_dl4cv_attack", tmp_path / "zz_dl4cv_attack", Path("/tmp/zz_dl4cv_trap"), Path("/dev/shm/zz_dl4cv_trap")]
+    assert [p for p in planted if p.exists()] == []
+
+
+def test_a_process_the_kernel_leaves_behind_dies_with_it(tmp_path):
+    import psutil
+
+    problem, _ = _run(tmp_path, "import subprocess\nsubprocess.Popen(['sleep', '299.25'], start_new_session=True)")
+    assert problem is None
+    survivors = [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "299.25"]]
+    assert survivors == []
 
 
 def test_a_dying_kernel_loses_the_running_cell_and_the_rest(tmp_path):
@@ -97,14 +193,16 @@ def test_a_huge_file_is_refused(tmp_path):
     assert "File too large" in outputs[1]
 
 
-def test_isolation_commands_hide_the_course_and_keep_what_the_kernel_needs():
-    command = isolation_command(isolation="bwrap", workdir="/w", hidden=["/course"], exposed=["/course/.venv"], network=False)
-    assert command[:2] == ["bwrap", "--ro-bind"]
-    assert command.index("--tmpfs", 5) < command.index("/course/.venv")
-    assert "--unshare-net" in command and "--unshare-pid" in command
-    assert "--unshare-net" not in isolation_command(isolation="bwrap", workdir="/w", hidden=[], exposed=[], network=True)
-    assert isolation_command(isolation="unshare", workdir="/w", hidden=[], exposed=[], network=False) == ["unshare", "-n"]
-    assert isolation_command(isolation="none", workdir="/w", hidden=[], exposed=[], network=False) == []
+def test_isolation_commands_show_a_whitelist_of_the_host():
+    command = isolation_command(isolation="bwrap", workdir="/w", readable=["/course/.venv", "/usr/lib/python3"], network=False)
+    binds = [command[i + 2] for i, arg in enumerate(command) if arg in ("--ro-bind", "--bind", "--dev-bind")]
+    assert "/" not in binds and "/course/.venv" in binds and "/w" in binds
+    assert "/usr/lib/python3" not in binds, "already inside /usr"
+    assert "--unshare-net" in command and "--unshare-pid" in command and command[command.index("--cap-drop") + 1] == "ALL"
+    assert command.index("--tmpfs") < command.index("/w"), "the working copy is bound inside the private /tmp"
+    assert "--unshare-net" not in isolation_command(isolation="bwrap", workdir="/w", readable=[], network=True)
+    assert isolation_command(isolation="unshare", workdir="/w", readable=[], network=False) == ["unshare", "-n"]
+    assert isolation_command(isolation="none", workdir="/w", readable=[], network=False) == []
 
 
 def test_cgroups_are_reported_whether_or_not_they_can_be_made():

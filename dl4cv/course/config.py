@@ -19,7 +19,12 @@ from traitlets.config.loader import PyFileConfigLoader
 CONFIG_FILE = "nbgrader_config.py"
 
 
-class CourseNotFoundError(FileNotFoundError):
+class CourseError(Exception):
+    """An instructor's mistake (a wrong name, a step run too early); `dl4cv` prints its message as
+    one line and exits non-zero, without a traceback."""
+
+
+class CourseNotFoundError(CourseError, FileNotFoundError):
     """No `nbgrader_config.py` in the given folder or any parent."""
 
 
@@ -30,6 +35,15 @@ def find_root(start: Path | None = None) -> Path:
         if (folder / CONFIG_FILE).is_file():
             return folder
     raise CourseNotFoundError(f"no {CONFIG_FILE} in {here} or its parents: run dl4cv inside the course folder or pass --root")
+
+
+def require_assignment(root: Path, assignment: str) -> None:
+    """Raise `CourseError` unless `source/<assignment>/` exists under the course `root`."""
+    source = Path(root) / "source"
+    if not (source / assignment).is_dir():
+        known = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+        raise CourseError(f"no assignment {assignment!r}: there is no source/{assignment}/ "
+                          f"(assignments here: {', '.join(known) or 'none'})")  # fmt: skip
 
 
 def load_nbgrader_config(root: Path, **overrides: dict) -> Config:

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -53,14 +53,13 @@ class ExecutionTask:
     files: dict[str, bytes]  # the prepared folder: relative path -> contents
     config: dict  # nbgrader config (Execute, LimitOutput, Sandbox, ...) as loaded from the course
     env: dict[str, str]  # the kernel's environment
-    hidden: list[str] = field(default_factory=list)  # folders the kernel must not see, where they exist
 
     @property
     def size(self) -> int:
         return sum(len(data) for data in self.files.values())
 
 
-def pack_task(path: Path, *, config: dict, env: dict[str, str], hidden: list[str]) -> ExecutionTask:
+def pack_task(path: Path, *, config: dict, env: dict[str, str]) -> ExecutionTask:
     """An `ExecutionTask` for the prepared notebook at `path` (`autograded/<student>/<aid>/<nb>.ipynb`).
 
     Takes every regular file of its folder; links were removed before preparing.
@@ -73,7 +72,7 @@ def pack_task(path: Path, *, config: dict, env: dict[str, str], hidden: list[str
         if p.is_file() and not p.is_symlink()
     }
     return ExecutionTask(student=folder.parent.name, assignment=folder.name, notebook=path.stem, path=str(path),
-                         files=files, config=config, env=dict(env), hidden=list(hidden))  # fmt: skip
+                         files=files, config=config, env=dict(env))  # fmt: skip
 
 
 def _unpack(task: ExecutionTask, workdir: Path) -> None:
@@ -115,18 +114,58 @@ def failed_run(task: ExecutionTask, problem: str) -> NotebookRun:
     return run
 
 
-def exposed_folders(hidden: list[str]) -> list[str]:
-    """Folders a kernel needs, re-bound read-only inside the sandbox: the Python environment, the
-    interpreter it was made from, the dl4cv package and `$DL4CV_DATA`. They may lie inside the
-    course folder or under /tmp (a CI checkout), both of which the sandbox hides."""
+def readable_folders() -> list[str]:
+    """Folders besides the system runtime that a kernel reads, read-only inside the sandbox: the
+    Python environment, the interpreter it was made from, the dl4cv package and the data root.
+    Each is given as the kernel names it and, where links lead elsewhere, as it really lies."""
+    import dl4cv
+    from dl4cv.data import data_root
+
+    needed = [Path(sys.prefix), Path(sys.base_prefix), Path(dl4cv.__file__).parent, data_root()]
+    folders = set()
+    for path in needed:
+        if path.exists():
+            folders |= {os.path.abspath(path), str(path.resolve())}
+    return sorted(folders)
+
+
+def scrub_paths(nb: NotebookNode, *, workdir: Path) -> None:
+    """Write the grader's own paths in outputs (tracebacks above all) as the student knows them:
+    files of the submission relative to its folder, the Python environment as `<python>`."""
     import dl4cv
 
-    needed = [Path(sys.prefix), Path(sys.base_prefix), Path(dl4cv.__file__).parent]
-    if os.environ.get("DL4CV_DATA"):
-        needed.append(Path(os.environ["DL4CV_DATA"]).expanduser())
-    folders = {p.resolve() for p in needed if p.exists()}
-    roots = [Path(h).resolve() for h in hidden]
-    return sorted(str(p) for p in folders if not any(r.is_relative_to(p) for r in roots))
+    package = Path(dl4cv.__file__).parent
+    replacements = {f"{workdir}/": "", str(workdir): ".", f"{package}/": "dl4cv/", str(Path(sys.prefix)): "<python>",
+                    str(Path(sys.base_prefix)): "<python>"}  # fmt: skip
+    replacements = dict(sorted(replacements.items(), key=lambda item: -len(item[0])))  # the longest first
+
+    def scrub(text: str) -> str:
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        return text
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = scrub(output.text)
+            if output.get("output_type") == "error":
+                output.evalue = scrub(output.evalue)
+                output.traceback = [scrub(line) for line in output.traceback]
+            if isinstance(output.get("data", {}).get("text/plain"), str):
+                output.data["text/plain"] = scrub(output.data["text/plain"])
+
+
+def isolation_problem(config: dict) -> str | None:
+    """Why this machine may not run student kernels under `config`'s sandbox settings, or None."""
+    from traitlets.config import Config
+
+    from dl4cv.course.sandbox import Sandbox, UnisolatedError, check_isolation
+
+    try:
+        check_isolation(Sandbox(config=Config(config)))
+    except UnisolatedError as error:
+        return str(error)
+    return None
 
 
 def execute_task(task: ExecutionTask) -> NotebookRun:
@@ -142,6 +181,10 @@ def execute_task(task: ExecutionTask) -> NotebookRun:
 
     from dl4cv.course.sandbox import SandboxedKernelManager, take_violation
 
+    config = Config(task.config)
+    problem = isolation_problem(task.config)  # a Dask worker may lack bwrap although the grader has it
+    if problem:
+        return failed_run(task, f"this grading machine cannot isolate kernels: {problem}")
     os.environ.clear()
     os.environ.update(task.env)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -153,9 +196,7 @@ def execute_task(task: ExecutionTask) -> NotebookRun:
         workdir = Path(scratch) / task.assignment
         workdir.mkdir()
         _unpack(task, workdir)
-        hidden = [h for h in task.hidden if Path(h).is_dir()]
-        config = Config(task.config)
-        config.SandboxedKernelManager = Config(workdir=str(workdir), hidden=hidden, exposed=exposed_folders(hidden))
+        config.SandboxedKernelManager = Config(workdir=str(workdir), readable=readable_folders())
         resources = {"metadata": {"path": str(workdir)}}
         running: dict[str, int] = {}
         try:
@@ -176,6 +217,7 @@ def execute_task(task: ExecutionTask) -> NotebookRun:
                          running=running.get("index"))
         else:
             run.problem = take_violation(workdir)
+        scrub_paths(nb, workdir=workdir)
     run.seconds = time.perf_counter() - start
     run.notebook_json = nbformat.writes(nb)
     return run

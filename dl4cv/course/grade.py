@@ -33,11 +33,15 @@ import nbformat
 from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
-from dl4cv.course.config import load_nbgrader_config, tool_environment
+from dl4cv.course.config import load_nbgrader_config, require_assignment, tool_environment
 from dl4cv.course.execute import (MAX_TASK_BYTES, ExecutionTask, NotebookRun, execute_in_subprocess, execute_task,
-                                  failed_run, pack_task)
+                                  failed_run, isolation_problem, pack_task)
 from dl4cv.course.modules import student_modules
 from dl4cv.course.repair import repair_submission
+
+
+#: The end of every status of a run whose kernels could read and write the machine's files.
+UNISOLATED_MARK = " [UNISOLATED: kernels were not isolated from the machine's files]"
 
 
 @dataclass
@@ -57,18 +61,31 @@ def submitted_students(*, root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
 
 
+#: Variables a grading kernel inherits from the grader; everything else of the grader's environment
+#: (its folder, the gradebook URL and its password, tokens, the virtualenv's name) stays out.
+KERNEL_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "DL4CV_DEVICE", "DL4CV_DATASET", "CUDA_VISIBLE_DEVICES",
+                    "CUDA_DEVICE_ORDER")  # fmt: skip
+
+
 def kernel_environment(*, jobs: int, cores: int | None = None) -> dict[str, str]:
     """Environment for grading kernels: fast mode, offline, a fair share of threads each.
 
+    Built from nothing but `KERNEL_VARIABLES`, so a kernel learns no path of the grader's from it.
     Pins the kernel spec search path to this interpreter's own `share/jupyter`, so a stray
-    `python3` kernel elsewhere on the machine cannot take over grading.
+    `python3` kernel elsewhere on the machine cannot take over grading; names the data root
+    explicitly, as the kernel's `$HOME` is a private empty folder.
     """
+    from dl4cv.data import data_root
+
     cores = cores or os.cpu_count() or 1
     threads = str(max(1, cores // max(1, jobs)))
-    env = tool_environment()
+    env = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
     env.update(
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        HOME="/tmp",
         DL4CV_FAST="1",
         DL4CV_OFFLINE="1",
+        DL4CV_DATA=str(data_root()),
         MPLBACKEND="Agg",
         OMP_NUM_THREADS=threads,
         MKL_NUM_THREADS=threads,
@@ -189,6 +206,18 @@ def _run_on_dask(tasks: list[ExecutionTask], scheduler: str) -> Iterator[Noteboo
             future.release()
 
 
+def check_cluster(scheduler: str, *, config) -> None:
+    """Raise `UnisolatedError` if a worker of the cluster cannot isolate kernels (and the config
+    does not accept that), naming the workers; raise `OSError` if the cluster is out of reach."""
+    from dl4cv.course.sandbox import UnisolatedError
+
+    with dask_client(scheduler) as client:
+        problems = {worker: problem for worker, problem in client.run(isolation_problem, dict(config)).items() if problem}
+    if problems:
+        worker, problem = next(iter(sorted(problems.items())))
+        raise UnisolatedError(f"{len(problems)} Dask worker(s) cannot isolate kernels, e.g. {worker}: {problem}")
+
+
 def execute_on_dask_worker(task: ExecutionTask) -> NotebookRun:
     """What a Dask worker runs: the task in a fresh process, with that worker's share of threads."""
     from distributed import get_worker
@@ -249,6 +278,7 @@ def grade_assignment(
     students: list[str] | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
+    allow_unisolated: bool = False,
     progress: bool = True,
 ) -> list[SubmissionResult]:
     """Autograde `assignment` for `students` (default: everyone in submitted/) in parallel.
@@ -256,16 +286,29 @@ def grade_assignment(
     `jobs` worker processes execute notebooks (default: the number of cores), or, with
     `scheduler` (a Dask scheduler address such as `tcp://10.0.0.5:8786`), the cluster's workers
     do. Returns one `SubmissionResult` per student, in the order of `students`.
+
+    Raises `UnisolatedError` before touching anything when kernels cannot be isolated (here, or on
+    a cluster worker), unless `allow_unisolated` (or `c.Sandbox.allow_unisolated`) accepts the
+    risk; then every status ends with `UNISOLATED_MARK`. Raises `CourseError` for an unknown
+    assignment.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.api import Gradebook, MissingEntry
 
     from dl4cv.course.release import release_assignment
 
+    from dl4cv.course.sandbox import Sandbox, check_isolation
+
     root = Path(root).resolve()
+    require_assignment(root, assignment)
     jobs = max(1, jobs or os.cpu_count() or 1)
     os.environ["PATH"] = tool_environment()["PATH"]
     config = load_nbgrader_config(root, Autograde={"autograde_preprocessors": []})
+    if allow_unisolated:
+        config.Sandbox.allow_unisolated = True
+    isolation = check_isolation(Sandbox(config=config))
+    if scheduler:  # fail before preparing anything if the cluster is out of reach or cannot isolate
+        check_cluster(scheduler, config=config)
     api = NbGraderAPI(config=config)
     db_url = api.coursedir.db_url
     with Gradebook(db_url, api.coursedir.course_id) as gb:
@@ -274,8 +317,6 @@ def grade_assignment(
         except MissingEntry:
             release_assignment(root=root, assignment=assignment)
 
-    if scheduler:  # fail before preparing anything if the cluster is out of reach
-        dask_client(scheduler).close()
     students = list(students) if students is not None else submitted_students(root=root, assignment=assignment)
     results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}
     pending: list[str] = []
@@ -318,7 +359,7 @@ def grade_assignment(
     env[MPL_CACHE_ENV] = str(warm_matplotlib_cache())
     tasks = []
     for path in pending:
-        task = pack_task(Path(path), config=config, env=env, hidden=[str(root)])
+        task = pack_task(Path(path), config=config, env=env)
         tasks.append(task)
     runs = run_tasks(tasks, jobs=jobs, scheduler=scheduler)
     for run in tqdm(runs, total=len(tasks), desc=f"grade {assignment}", disable=not progress):
@@ -331,6 +372,9 @@ def grade_assignment(
             run.problem = run.problem or "could not save scores: " + traceback.format_exc().strip().splitlines()[-1]
         if run.problem:
             result.status = f"{run.notebook}: {run.problem}"
+    if isolation != "bwrap":
+        for result in results.values():
+            result.status += UNISOLATED_MARK
     from dl4cv.course.report import save_statuses
 
     save_statuses(root=root, assignment=assignment, statuses={s: results[s].status for s in students})

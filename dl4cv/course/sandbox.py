@@ -1,14 +1,16 @@
 """The grading sandbox: where an untrusted student notebook runs, and what it may use.
 
 Each notebook executes in a fresh working copy outside the course folder, and its kernel starts
-through three layers, each used when the machine allows it:
+through three layers:
 
-1. **isolation** (`bwrap`): the course folder is hidden behind an empty directory (only the Python
-   environment and the dl4cv package stay visible, read-only), `/tmp` and `$HOME` are private and
-   empty, the kernel gets its own process and network namespaces, so it cannot read solutions,
-   the gradebook or other students' work, cannot reach the network and dies with the grader.
-   Without `bwrap`, `unshare -n` still takes the network away; without either the grader says so.
-   The kernel talks to the grader over Unix sockets in the working copy, which need no network.
+1. **isolation** (`bwrap`): the kernel's filesystem is a whitelist — the system runtime, the
+   Python environment, the dl4cv package and the data, all read-only, plus its own working copy;
+   `/tmp` (its `$HOME`) and `/dev/shm` are private and empty. No course folder, gradebook, other
+   student's work or other copy of the course exists for it. It has no capabilities, its own
+   process, IPC and network namespaces, and dies with the grader. The kernel talks to the grader
+   over Unix sockets in the working copy, which need no network. Grading refuses to run where
+   `bwrap` cannot do this (`check_isolation`), unless the instructor accepts the risk
+   (`Sandbox.allow_unisolated`); then `unshare -n` still takes the network away where it works.
 2. **limits**: a cgroup per kernel caps memory and the number of processes and threads (a fork bomb
    stops there); `RLIMIT_FSIZE` caps any one file written; core dumps are off.
 3. **a watchdog** thread in the grader: the whole-notebook wall-clock limit, and the same memory and
@@ -21,6 +23,7 @@ the submission's status. The limits are settings of `Sandbox` in nbgrader_config
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import resource
 import shutil
@@ -30,11 +33,14 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Enum, Int, List, Unicode
 from traitlets.config import Configurable
+
+from dl4cv.course.config import CourseError
 
 
 MPL_CACHE_ENV = "DL4CV_MPL_CACHE"
@@ -64,26 +70,55 @@ class Sandbox(Configurable):
     network = Bool(False, help="Let notebooks reach the network (default: no network).").tag(config=True)
     isolation = Enum(["auto", "bwrap", "unshare", "none"], "auto",
                      help="How to isolate kernels: 'auto' picks the strongest this machine allows.").tag(config=True)
+    allow_unisolated = Bool(False, help="Grade even where kernels cannot be isolated from the machine's files "
+                                        "(bwrap missing or not working); every status then says so.").tag(config=True)
 
 
 # --------------------------------------------------------------------------- what the machine allows
 
+BWRAP_FIX = "sudo apt install bubblewrap"
 
-def _works(command: list[str]) -> bool:
+
+@dataclass(frozen=True)
+class Isolation:
+    """How strongly this machine can isolate kernels: `level` is 'bwrap' (a whitelisted
+    filesystem view, own process and network namespaces), 'unshare' (network only) or 'none';
+    `problem` says why it is not 'bwrap', and what fixes that."""
+
+    level: str
+    problem: str | None = None
+
+
+def _run(command: list[str]) -> tuple[bool, str]:
     try:
-        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, str(error)
+    lines = [ln.strip() for ln in (done.stderr or "").splitlines() if ln.strip()]
+    return done.returncode == 0, lines[-1] if lines else f"exit code {done.returncode}"
 
 
 @functools.cache
+def probe_isolation() -> Isolation:
+    """What this machine allows, found by running the sandbox's own `bwrap` set-up on `true`."""
+    problem = None
+    if not shutil.which("bwrap"):
+        problem = f"bwrap is not installed (fix: {BWRAP_FIX})"
+    else:
+        probe = isolation_command(isolation="bwrap", workdir=tempfile.gettempdir(), readable=[], network=False)
+        works, message = _run([*probe, "true"])
+        if works:
+            return Isolation("bwrap")
+        problem = (f"bwrap is installed but cannot create the sandbox's namespaces here ({message}); in a container, "
+                   "allow unprivileged user namespaces or run the container with the right to unshare")  # fmt: skip
+    if shutil.which("unshare") and _run(["unshare", "-n", "true"])[0]:
+        return Isolation("unshare", problem)
+    return Isolation("none", problem)
+
+
 def available_isolation() -> str:
-    """'bwrap' (filesystem, process and network isolation), 'unshare' (network only) or 'none'."""
-    if shutil.which("bwrap") and _works(["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"]):
-        return "bwrap"
-    if shutil.which("unshare") and _works(["unshare", "-n", "true"]):
-        return "unshare"
-    return "none"
+    """'bwrap', 'unshare' or 'none': the strongest isolation this machine allows."""
+    return probe_isolation().level
 
 
 def choose_isolation(requested: str) -> str:
@@ -93,18 +128,38 @@ def choose_isolation(requested: str) -> str:
         return available
     order = ["none", "unshare", "bwrap"]
     if order.index(requested) > order.index(available):
-        raise RuntimeError(f"Sandbox.isolation is {requested!r} but this machine only allows {available!r}")
+        raise UnisolatedError(f"Sandbox.isolation is {requested!r} but this machine only allows {available!r}: "
+                              f"{probe_isolation().problem}")  # fmt: skip
     return requested
+
+
+class UnisolatedError(CourseError):
+    """Grading would run student code without filesystem isolation, and nobody accepted that."""
+
+
+def check_isolation(settings: Sandbox) -> str:
+    """The isolation grading will use; raises `UnisolatedError` when it is not 'bwrap' and
+    `settings.allow_unisolated` is off. The message names the fix and the opt-out."""
+    isolation = choose_isolation(settings.isolation)
+    if isolation == "bwrap" or settings.allow_unisolated:
+        return isolation
+    why = probe_isolation().problem if settings.isolation == "auto" else f"Sandbox.isolation is {settings.isolation!r}"
+    raise UnisolatedError(
+        f"refusing to grade: student code would run without filesystem isolation and could read solutions or "
+        f"write into the course ({why}). To accept that risk: --allow-unisolated, or "
+        f"c.Sandbox.allow_unisolated = True in nbgrader_config.py"
+    )
 
 
 def describe(settings: Sandbox) -> str:
     """One line for the grader's log: what protects the machine from student code here."""
     isolation = choose_isolation(settings.isolation)
     parts = {
-        "bwrap": "bwrap: course folder hidden, private /tmp, own process namespace",
-        "unshare": "unshare: no filesystem isolation (bwrap not available)",
-        "none": "NO isolation: neither bwrap nor unshare works on this machine",
-    }[isolation]
+        "bwrap": "bwrap: kernels see only the system runtime, the Python environment, dl4cv and the data "
+                 "(read-only) and their own copy; private /tmp, /dev/shm and $HOME; own process namespace",
+        "unshare": "UNISOLATED: unshare only, kernels can read and write the machine's files",
+        "none": "UNISOLATED: neither bwrap nor unshare works on this machine",
+    }[isolation]  # fmt: skip
     network = "network on" if settings.network else ("no network" if isolation != "none" else "network NOT blocked")
     limits = "cgroup limits" if Cgroup.available() else "no writable cgroups: limits enforced by the watchdog only"
     return (f"sandbox: {parts}; {network}; {limits}; memory {settings.memory_mb} MiB, "
@@ -189,6 +244,17 @@ class Cgroup:
                    for n in ("memory.failcnt", "memory.memsw.failcnt") if (self.memory_dir / n).is_file())  # fmt: skip
 
     def remove(self) -> None:
+        """Kill whatever is still inside (a process the kernel left behind), then delete the cgroup."""
+        for folder in self.dirs:
+            kill = folder / "cgroup.kill"  # cgroup v2 since Linux 5.14
+            try:
+                if kill.is_file():
+                    kill.write_text("1")
+                else:
+                    for pid in (folder / "cgroup.procs").read_text().split():
+                        os.kill(int(pid), 9)
+            except (OSError, ValueError):
+                pass
         for folder in self.dirs:
             for _ in range(50):  # processes take a moment to leave after being killed
                 try:
@@ -222,19 +288,50 @@ def _record(workdir: str, reason: str) -> None:
         _violations.setdefault(workdir, reason)
 
 
-def isolation_command(*, isolation: str, workdir: str, hidden: list[str], exposed: list[str], network: bool) -> list[str]:
-    """The command prefix that runs a kernel isolated in `workdir` (empty for 'none')."""
+#: The system runtime a kernel needs, read-only. Everything else of the host is absent.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys")
+#: The files of /etc that Python, its libraries and CUDA read (no shadow, no ssh, no cron).
+SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group",
+              "nsswitch.conf", "hosts", "host.conf", "ssl", "ca-certificates", "fonts", "mime.types",
+              "alternatives", "os-release", "protocols", "services")  # fmt: skip
+
+
+def _ro_bind(path: str) -> list[str]:
+    """bwrap arguments that show host `path` read-only at the same place (a link stays a link)."""
+    if os.path.islink(path):
+        return ["--symlink", os.readlink(path), path]
+    return ["--ro-bind", path, path] if os.path.exists(path) else []
+
+
+def isolation_command(*, isolation: str, workdir: str, readable: list[str], network: bool) -> list[str]:
+    """The command prefix that runs a kernel isolated in `workdir` (empty for 'none').
+
+    With 'bwrap' the kernel's filesystem is a whitelist: the system runtime and `readable` (the
+    Python environment, dl4cv, the data) read-only, `workdir` writable, private empty `/tmp` (its
+    `$HOME`) and `/dev/shm`, GPUs; nothing else of the host, so no other copy of the course, no
+    gradebook and no other student's work exists for it. It runs with no capabilities, in its own
+    process, IPC, UTS and (unless `network`) network namespaces, and dies with the grader.
+    """
     if isolation == "unshare":
         return [] if network else ["unshare", "-n"]
     if isolation != "bwrap":
         return []
-    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in hidden:
-        command += ["--tmpfs", path]
-    for path in exposed:
-        command += ["--ro-bind", path, path]
-    command += ["--bind", workdir, workdir, "--chdir", workdir, "--setenv", "HOME", "/tmp",
-                "--unsetenv", "JPY_PARENT_PID", "--unshare-pid", "--die-with-parent", "--new-session"]  # fmt: skip
+    command = ["bwrap"]
+    for folder in SYSTEM_FOLDERS:
+        command += _ro_bind(folder)
+    command += ["--dir", "/etc"]
+    for name in SYSTEM_ETC:
+        command += _ro_bind(f"/etc/{name}")
+    for folder in sorted(set(readable)):
+        if not any(Path(folder).is_relative_to(system) for system in SYSTEM_FOLDERS):
+            command += ["--ro-bind", str(Path(folder).resolve()), folder]
+    command += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA needs its device files
+        command += ["--dev-bind", device, device]
+    command += ["--bind", workdir, workdir, "--remount-ro", "/", "--chdir", workdir, "--setenv", "HOME", "/tmp",
+                "--unsetenv", "JPY_PARENT_PID",
+                "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--die-with-parent", "--new-session"]  # fmt: skip
     if not network:
         command.append("--unshare-net")
     return command
@@ -244,8 +341,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     """Starts the kernel inside the sandbox, in `workdir`, and watches it until it stops."""
 
     workdir = Unicode(help="The fresh working copy the notebook runs in.").tag(config=True)
-    hidden = List(Unicode(), help="Folders the kernel must not see (the course folder).").tag(config=True)
-    exposed = List(Unicode(), help="Folders inside `hidden` the kernel needs, read-only.").tag(config=True)
+    readable = List(Unicode(), help="Folders besides the system runtime the kernel may read: the Python "
+                                    "environment, dl4cv, the data.").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -265,14 +362,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         launcher = [sys.executable, "-m", "dl4cv.course.sandbox", "--max-file-bytes", str(self.settings.max_file_mb << 20)]
         for procs in self._cgroup.procs_files if self._cgroup else []:
             launcher += ["--cgroup", procs]
-        isolation = isolation_command(isolation=self.isolation, workdir=self.workdir, hidden=list(self.hidden),
-                                      exposed=list(self.exposed), network=self.settings.network)  # fmt: skip
+        isolation = isolation_command(isolation=self.isolation, workdir=self.workdir, readable=list(self.readable),
+                                      network=self.settings.network)  # fmt: skip
         return [*launcher, "--", *isolation, *kernel]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         env = dict(kw.get("env") or os.environ)
         env.update(IPYTHONDIR=str(Path(self.workdir) / ".ipython"), MPLCONFIGDIR=str(Path(self.workdir) / ".matplotlib"))
-        warmed = env.get(MPL_CACHE_ENV)
+        warmed = env.pop(MPL_CACHE_ENV, None)
         if warmed and Path(warmed).is_dir():  # saves every kernel rebuilding matplotlib's font list
             shutil.copytree(warmed, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         kw["env"] = env
