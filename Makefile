@@ -7,7 +7,16 @@ DL4CV  := $(VENV)/bin/dl4cv
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test release check bench doctor clean
+.PHONY: demo test release check bench doctor clean system system-test
+
+## Debian packages (installed when missing and run as root; otherwise the command to run is printed):
+## bubblewrap isolates grading kernels, dataset-fashion-mnist is the offline data, and the test suite
+## starts a throw-away PostgreSQL server.
+system:
+	@scripts/system-packages bubblewrap dataset-fashion-mnist
+
+system-test:
+	@scripts/system-packages bubblewrap dataset-fashion-mnist postgresql
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,13 +24,13 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 ## make demo: release a1, grade a simulated class in parallel, print the grade table and reports
-demo: $(STAMP)
+demo: system $(STAMP)
 	$(DL4CV) demo --jobs $(JOBS)
 
 ## make test: the whole test suite (notebooks in fast mode, pipeline end to end). --dist loadscope keeps
 ## each test module on one worker, so module-scoped grading fixtures run once (with pytest 9,
 ## xdist 3.8's loadgroup no longer groups: it ran the pipeline and adversarial batches on both workers)
-test: $(STAMP)
+test: system-test $(STAMP)
 	DL4CV_OFFLINE=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 ## make release: rebuild release/ from source/ for every assignment
@@ -36,7 +45,7 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
-doctor: $(STAMP)
+doctor: system $(STAMP)
 	$(DL4CV) doctor
 
 clean:

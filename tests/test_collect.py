@@ -17,6 +17,7 @@ from dl4cv.course.report import CellScore, export_canvas
 @pytest.fixture
 def course(tmp_path) -> Path:
     (tmp_path / "release" / "a1").mkdir(parents=True)
+    (tmp_path / "source" / "a1").mkdir(parents=True)
     for name in ("knn.ipynb", "features.ipynb"):
         (tmp_path / "release" / "a1" / name).write_text("{}")
     return tmp_path
@@ -83,9 +84,23 @@ def test_canvas_export_has_points_possible_and_one_row_per_known_student(course,
         "walkin": [CellScore("knn", "a1_knn_x", True, 4.0, 4.0), CellScore("knn", "a1_knn_q", False, None, 1.0)],
     }
     monkeypatch.setattr(report, "gradebook_scores", lambda **_: scores)
-    path, left_out = export_canvas(root=course, assignment="a1", path=course / "canvas.csv", column="a1 (4711)")
-    rows = list(csv.reader(path.open()))
+    export = export_canvas(root=course, assignment="a1", path=course / "canvas.csv", column="a1 (4711)")
+    rows = list(csv.reader(export.path.open()))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "a1 (4711)"]
     assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "5"
-    assert rows[2] == ["doejane", "1001", "", "doejane", "", "4"]
-    assert left_out == ["walkin"]
+    assert rows[2] == ["doejane", "1001", "", "", "", "4"], "Canvas matches on ID; a file-name login is no SIS login"
+    assert export.not_in_roster == ["walkin"]
+    assert export.pending == ["walkin"]
+
+
+def test_canvas_export_can_leave_out_students_whose_written_answers_wait(course, monkeypatch):
+    (course / "lms").mkdir()
+    (course / "lms" / "roster.csv").write_text("student,canvas_id\ndoejane,1001\nroe,1002\n")
+    scores = {
+        "doejane": [CellScore("knn", "a1_knn_x", True, 3.0, 4.0), CellScore("knn", "a1_knn_q", False, None, 1.0)],
+        "roe": [CellScore("knn", "a1_knn_x", True, 4.0, 4.0), CellScore("knn", "a1_knn_q", False, 1.0, 1.0)],
+    }
+    monkeypatch.setattr(report, "gradebook_scores", lambda **_: scores)
+    export = export_canvas(root=course, assignment="a1", path=course / "canvas.csv", omit_pending=True)
+    assert [row[0] for row in csv.reader(export.path.open())][2:] == ["roe"]
+    assert export.pending == ["doejane"]

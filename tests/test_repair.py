@@ -99,3 +99,13 @@ def test_a_submission_folder_keeps_its_original_and_reports_missing_modules(tmp_
     assert "module not handed in: mod.py" in notes
     original = nbformat.read(submission.with_name("a1.original") / "nb.ipynb", as_version=4)
     assert len(original.cells) == len(damaged.cells)
+
+
+def test_a_module_that_does_not_compile_is_named_not_called_missing(tmp_path):
+    (tmp_path / "release").mkdir()
+    submission = tmp_path / "submitted" / "ann" / "a1"
+    submission.mkdir(parents=True)
+    (submission / "knn.py").write_text("def f(x):\n    return x\n\ndef g(x)\n    return x\n")
+    (submission / "ok.py").write_text("x = 1\n")
+    notes = repair_submission(submission=submission, release=tmp_path / "release", modules=["knn.py", "ok.py"])
+    assert notes == ["could not import knn.py: SyntaxError line 4: expected ':'"]

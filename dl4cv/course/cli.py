@@ -9,7 +9,25 @@ from pathlib import Path
 
 import click
 
-from dl4cv.course.config import course_settings, find_root
+from dl4cv.course.config import CourseError, course_settings, find_root
+
+
+class _Commands(click.Group):
+    """Instructor mistakes (`CourseError`: an unknown assignment, a step run too early, grading
+    without isolation) end in one line on stderr and exit code 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CourseError as error:
+            raise click.ClickException(str(error)) from None
+
+
+ALLOW_UNISOLATED = click.option(
+    "--allow-unisolated", is_flag=True,
+    help="Grade even where kernels cannot be isolated from this machine's files (no working bwrap); "
+         "every status says so. Default: refuse.",
+)  # fmt: skip
 
 
 def _root(ctx: click.Context) -> Path:
@@ -20,7 +38,7 @@ def _assignments(root: Path, given: tuple[str, ...]) -> list[str]:
     return list(given) or list(course_settings(root).assignments)
 
 
-@click.group()
+@click.group(cls=_Commands)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Course folder (the one with nbgrader_config.py); default: found from the current folder.")
 @click.pass_context
@@ -49,8 +67,10 @@ def release(ctx: click.Context, assignments: tuple[str, ...]) -> None:
 @click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Execute on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
+@ALLOW_UNISOLATED
 @click.pass_context
-def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple[str, ...], scheduler: str | None) -> None:
+def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple[str, ...], scheduler: str | None,
+          allow_unisolated: bool) -> None:  # fmt: skip
     """Autograde every submission in submitted/*/ASSIGNMENT/ in parallel.
 
     With --scheduler, notebooks run on the Dask cluster's workers (each task carries its
@@ -60,7 +80,7 @@ def grade(ctx: click.Context, assignment: str, jobs: int | None, students: tuple
     from dl4cv.course.grade import grade_assignment
 
     results = grade_assignment(root=_root(ctx), assignment=assignment, students=list(students) or None, jobs=jobs,
-                               scheduler=scheduler)  # fmt: skip
+                               scheduler=scheduler, allow_unisolated=allow_unisolated)  # fmt: skip
     for result in results:
         click.echo(f"{result.student}: {result.status} ({result.seconds:.1f} s)")
     click.echo(f"graded {len(results)} submissions of {assignment}")
@@ -84,8 +104,11 @@ def collect(ctx: click.Context, source: Path, assignment: str) -> None:
               help="CSV file to write (default: reports/ASSIGNMENT/grades.csv).")
 @click.option("--canvas", is_flag=True, help="Also write reports/ASSIGNMENT/canvas.csv for a Canvas gradebook import.")
 @click.option("--canvas-column", default=None, help='Canvas assignment column, e.g. "a1 (4711)" (default: ASSIGNMENT).')
+@click.option("--omit-pending", is_flag=True,
+              help="Leave students whose written answers are not graded by hand yet out of canvas.csv.")
 @click.pass_context
-def export(ctx: click.Context, assignment: str, out: Path | None, canvas: bool, canvas_column: str | None) -> None:
+def export(ctx: click.Context, assignment: str, out: Path | None, canvas: bool, canvas_column: str | None,
+           omit_pending: bool) -> None:  # fmt: skip
     """Write the gradebook's scores for ASSIGNMENT as CSV (one row per student, with its status)."""
     from dl4cv.course.report import export_canvas, export_grades
 
@@ -93,11 +116,17 @@ def export(ctx: click.Context, assignment: str, out: Path | None, canvas: bool, 
                          path=out or _root(ctx) / "reports" / assignment / "grades.csv")
     click.echo(f"wrote {path}")
     if canvas:
-        path, left_out = export_canvas(root=_root(ctx), assignment=assignment, column=canvas_column,
-                                       path=_root(ctx) / "reports" / assignment / "canvas.csv")
-        click.echo(f"wrote {path}")
-        if left_out:
-            click.echo(f"not in lms/roster.csv, so not in the Canvas file: {', '.join(left_out)}")
+        written = export_canvas(root=_root(ctx), assignment=assignment, column=canvas_column,
+                                path=_root(ctx) / "reports" / assignment / "canvas.csv", omit_pending=omit_pending)
+        click.echo(f"wrote {written.path}")
+        if written.not_in_roster:
+            click.echo(f"not in lms/roster.csv, so not in the Canvas file: {', '.join(written.not_in_roster)}")
+        if written.pending and omit_pending:
+            click.echo(f"left out until their written answers are graded: {', '.join(written.pending)}")
+        elif written.pending:
+            click.echo(f"WARNING: {len(written.pending)} student(s) have written answers not graded by hand yet "
+                       f"({', '.join(written.pending)}); canvas.csv counts those answers as 0. Grade them in "
+                       "nbgrader's formgrader, or export with --omit-pending to leave these students out.", err=True)
 
 
 @main.command()
@@ -115,14 +144,15 @@ def feedback(ctx: click.Context, assignment: str, student: str | None) -> None:
 @main.command()
 @click.argument("assignments", nargs=-1)
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@ALLOW_UNISOLATED
 @click.pass_context
-def demo(ctx: click.Context, assignments: tuple[str, ...], jobs: int | None) -> None:
+def demo(ctx: click.Context, assignments: tuple[str, ...], jobs: int | None, allow_unisolated: bool) -> None:
     """Release, grade a simulated class, print the grade table and where the reports are."""
     from dl4cv.course.demo import run_demo
 
     failed = False
     for aid in _assignments(_root(ctx), assignments):
-        outcome = run_demo(root=_root(ctx), assignment=aid, jobs=jobs)
+        outcome = run_demo(root=_root(ctx), assignment=aid, jobs=jobs, allow_unisolated=allow_unisolated)
         click.echo(f"\n== {aid}: simulated class graded in {outcome.seconds:.0f} s ==\n")
         click.echo(outcome.table)
         click.echo(f"\ngrades:   {outcome.grades_csv}")
@@ -139,12 +169,14 @@ def demo(ctx: click.Context, assignments: tuple[str, ...], jobs: int | None) -> 
 @click.argument("assignment")
 @click.option("--notebook", required=True, help="The notebook (file stem) whose simulated students to grade.")
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@ALLOW_UNISOLATED
 @click.pass_context
-def prove(ctx: click.Context, assignment: str, notebook: str, jobs: int | None) -> None:
+def prove(ctx: click.Context, assignment: str, notebook: str, jobs: int | None, allow_unisolated: bool) -> None:
     """Prove one notebook's hidden tests: grade its simulated students in a scratch course copy."""
     from dl4cv.course.demo import prove_notebook
 
-    outcome = prove_notebook(root=_root(ctx), assignment=assignment, notebook=notebook, jobs=jobs)
+    outcome = prove_notebook(root=_root(ctx), assignment=assignment, notebook=notebook, jobs=jobs,
+                             allow_unisolated=allow_unisolated)
     click.echo(f"\n== {assignment}/{notebook}: simulated students graded in {outcome.seconds:.0f} s ==\n")
     click.echo(outcome.table)
     if outcome.mismatches:
@@ -167,12 +199,13 @@ def check(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks graded at once (default: CPU cores).")
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
-    """Report what grading and notebooks will use: torch, CUDA, data, Jupyter kernel."""
+def doctor(ctx: click.Context, jobs: int | None) -> None:
+    """Report what grading and notebooks will use: torch, CUDA, data, kernel, isolation."""
     from dl4cv.course.doctor import diagnose
 
-    for line in diagnose(root=_root(ctx)):
+    for line in diagnose(root=_root(ctx), jobs=jobs):
         click.echo(line)
 
 

@@ -23,6 +23,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from dl4cv.course.config import require_assignment
+
 CANVAS_NAME = re.compile(r"^(?P<login>[a-z0-9]+)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.IGNORECASE)
 RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.[^.]+)$")
 SKIPPED = {"__MACOSX", ".DS_Store", ".ipynb_checkpoints", "__pycache__"}
@@ -96,8 +98,11 @@ def _canvas_entries(folder: Path) -> dict[str, list[tuple[Path, str, int]]] | No
 
 
 def collect(*, root: Path, assignment: str, source: Path, replace: bool = True) -> CollectReport:
-    """Copy every student's files from `source` (folder or zip) into `root/submitted/`."""
+    """Copy every student's files from `source` (folder or zip) into `root/submitted/`.
+
+    Raises `CourseError` for an unknown assignment, before anything is written."""
     root, source = Path(root), Path(source)
+    require_assignment(root, assignment)
     report = CollectReport(assignment)
     expected = {p.name for p in (root / "release" / assignment).glob("*.ipynb")}
     with tempfile.TemporaryDirectory(prefix="dl4cv-collect-") as scratch:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from dl4cv.course.classroom import expected_scores, load_class, write_submission
 from dl4cv.course.feedback import generate_feedback
-from dl4cv.course.grade import grade_assignment
+from dl4cv.course.config import CourseError, require_assignment
+from dl4cv.course.grade import grade_assignment, grading_isolation
 from dl4cv.course.release import release_assignment
 from dl4cv.course.report import export_grades, format_table, gradebook_scores
 
@@ -53,7 +54,8 @@ def check_expectations(*, root: Path, assignment: str, students, statuses: dict[
 
 
 def run_demo(
-    *, root: Path, assignment: str, jobs: int | None = None, progress: bool = True, notebook: str | None = None
+    *, root: Path, assignment: str, jobs: int | None = None, progress: bool = True, notebook: str | None = None,
+    allow_unisolated: bool = False,
 ) -> DemoOutcome:
     """Run the whole pipeline on the simulated class of `assignment` inside the course folder.
 
@@ -63,8 +65,11 @@ def run_demo(
     their submissions.
     """
     root = Path(root).resolve()
+    require_assignment(root, assignment)
+    grading_isolation(root=root, allow_unisolated=allow_unisolated)  # refuse before releasing anything
     with _demo_gradebook(root):
-        return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook)
+        return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
+                         allow_unisolated=allow_unisolated)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -83,7 +88,8 @@ def _demo_gradebook(root: Path):
             os.environ["DL4CV_DB_URL"] = previous
 
 
-def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, notebook: str | None) -> DemoOutcome:
+def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, notebook: str | None,
+              allow_unisolated: bool) -> DemoOutcome:  # fmt: skip
     start = time.perf_counter()
     release_assignment(root=root, assignment=assignment)
     students = load_class(root=root, assignment=assignment, notebook=notebook)
@@ -91,7 +97,8 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
         _clear_previous(root, assignment, student.id)
         write_submission(student, root=root, assignment=assignment)
     results = grade_assignment(
-        root=root, assignment=assignment, students=[s.id for s in students], jobs=jobs, progress=progress
+        root=root, assignment=assignment, students=[s.id for s in students], jobs=jobs, progress=progress,
+        allow_unisolated=allow_unisolated,
     )
     statuses = {r.student: r.status for r in results}
     grades_csv = export_grades(
@@ -112,7 +119,8 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
     )
 
 
-def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | None = None, progress: bool = True) -> DemoOutcome:
+def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | None = None, progress: bool = True,
+                   allow_unisolated: bool = False) -> DemoOutcome:  # fmt: skip
     """Grade the simulated students of one notebook in a scratch copy of the course.
 
     The copy keeps every module of the assignment but only this notebook, so a sibling notebook
@@ -122,15 +130,17 @@ def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | No
 
     from dl4cv.course.classroom import copy_course
 
+    require_assignment(Path(root), assignment)
+    if not (Path(root) / "source" / assignment / f"{notebook}.ipynb").is_file():
+        raise CourseError(f"no notebook source/{assignment}/{notebook}.ipynb")
     scratch = Path(tempfile.mkdtemp(prefix=f"dl4cv-prove-{assignment}-{notebook}-"))
     course = copy_course(root=Path(root).resolve(), target=scratch / "course")
     for folder in ("source", "release"):
         for path in (course / folder / assignment).glob("*.ipynb"):
             if path.stem != notebook:
                 path.unlink()
-    if not (course / "source" / assignment / f"{notebook}.ipynb").is_file():
-        raise FileNotFoundError(f"no notebook source/{assignment}/{notebook}.ipynb")
     try:
-        return run_demo(root=course, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook)
+        return run_demo(root=course, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
+                        allow_unisolated=allow_unisolated)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

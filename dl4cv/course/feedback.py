@@ -14,7 +14,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from dl4cv.course.config import load_nbgrader_config, tool_environment
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, tool_environment
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 
@@ -35,12 +35,19 @@ class FeedbackError(RuntimeError):
 
 
 def generate_feedback(*, root: Path, assignment: str, student: str | None = None) -> list[Path]:
-    """Write `feedback/<student>/<assignment>/*.html` for one or all graded students."""
+    """Write `feedback/<student>/<assignment>/*.html` for one or all graded students.
+
+    Raises `CourseError` for an unknown assignment or when nothing is graded yet."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.apps import NbGraderAPI
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
     root = Path(root).resolve()
+    require_assignment(root, assignment)
+    graded = sorted((root / "autograded").glob(f"{student or '*'}/{assignment}/*.ipynb"))
+    if not graded:
+        whose = f"{student}'s submission of {assignment}" if student else assignment
+        raise CourseError(f"nothing graded for {whose} yet: run `dl4cv grade {assignment}` first")
     os.environ["PATH"] = tool_environment()["PATH"]
     config = load_nbgrader_config(
         root,

@@ -271,6 +271,17 @@ def _save_scores(run: NotebookRun, *, config, db_url: str) -> None:
 # --------------------------------------------------------------------------- the whole job
 
 
+def grading_isolation(*, root: Path, allow_unisolated: bool = False, config=None) -> str:
+    """The isolation grading the course at `root` would use here; raises `UnisolatedError` (with
+    the fix) when kernels cannot be isolated and neither `allow_unisolated` nor the course's
+    `c.Sandbox.allow_unisolated` accepts that."""
+    from dl4cv.course.sandbox import Sandbox, check_isolation
+
+    settings = Sandbox(config=config if config is not None else load_nbgrader_config(Path(root)))
+    settings.allow_unisolated = settings.allow_unisolated or allow_unisolated
+    return check_isolation(settings)
+
+
 def grade_assignment(
     *,
     root: Path,
@@ -297,8 +308,6 @@ def grade_assignment(
 
     from dl4cv.course.release import release_assignment
 
-    from dl4cv.course.sandbox import Sandbox, check_isolation
-
     root = Path(root).resolve()
     require_assignment(root, assignment)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -306,7 +315,7 @@ def grade_assignment(
     config = load_nbgrader_config(root, Autograde={"autograde_preprocessors": []})
     if allow_unisolated:
         config.Sandbox.allow_unisolated = True
-    isolation = check_isolation(Sandbox(config=config))
+    isolation = grading_isolation(root=root, config=config)
     if scheduler:  # fail before preparing anything if the cluster is out of reach or cannot isolate
         check_cluster(scheduler, config=config)
     api = NbGraderAPI(config=config)

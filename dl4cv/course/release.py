@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 
 from dl4cv.course import notebooks
-from dl4cv.course.config import course_settings, load_nbgrader_config, tool_environment
+from dl4cv.course.config import CourseError, course_settings, load_nbgrader_config, require_assignment, tool_environment
 from dl4cv.course.modules import release_modules
 from dl4cv.notebook_setup import setup_cell_source
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(CourseError):
     """nbgrader could not generate the release; the message carries its log."""
 
 
@@ -46,9 +46,8 @@ def release_assignment(*, root: Path, assignment: str) -> Path:
     from nbgrader.apps import NbGraderAPI
 
     root = Path(root).resolve()
+    require_assignment(root, assignment)
     source_dir = root / "source" / assignment
-    if not source_dir.is_dir():
-        raise ReleaseError(f"no assignment folder {source_dir}")
     sync_setup_cells(root=root, assignment=assignment)
     os.environ["PATH"] = tool_environment()["PATH"]
     api = NbGraderAPI(config=load_nbgrader_config(root))

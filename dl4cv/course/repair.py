@@ -122,4 +122,18 @@ def repair_submission(*, submission: Path, release: Path, modules: list[str]) ->
     absent = [name for name in modules if not (submission / name).is_file()]
     if absent:
         notes.append(f"module not handed in: {', '.join(absent)}")
+    notes += [problem for name in modules if (problem := unimportable(submission / name))]
     return notes
+
+
+def unimportable(module: Path) -> str | None:
+    """Why the student module at `module` cannot even be imported (it does not compile), or None."""
+    if not module.is_file():
+        return None
+    try:
+        compile(module.read_bytes(), module.name, "exec")
+    except SyntaxError as error:  # IndentationError and TabError included
+        return f"could not import {module.name}: {type(error).__name__} line {error.lineno}: {error.msg}"
+    except ValueError as error:  # null bytes
+        return f"could not import {module.name}: {error}"
+    return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from dl4cv.course.config import load_nbgrader_config
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, tool_environment
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,24 @@ def _db(root: Path) -> tuple[str, str]:
 
 
 def gradebook_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore]]:
-    """Every graded cell's score for every student with a submission of `assignment`."""
-    from nbgrader.api import Gradebook
+    """Every graded cell's score for every student with a submission of `assignment` ({} when the
+    gradebook does not know the assignment yet)."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     from sqlalchemy.exc import SAWarning
 
     db_url, course_id = _db(root)
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        return {}  # no gradebook yet: nothing graded (and opening it would create one)
+    os.environ["PATH"] = tool_environment()["PATH"]  # nbgrader runs `alembic` to check the gradebook
     scores: dict[str, list[CellScore]] = {}
     with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session handling; harmless
-        for submission in gb.assignment_submissions(assignment):
+        try:
+            submissions = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            submissions = []
+        for submission in submissions:
             cells = []
             for nb in sorted(submission.notebooks, key=lambda n: n.name):
                 for grade in nb.grades:
@@ -81,12 +90,22 @@ def load_statuses(*, root: Path, assignment: str) -> dict[str, str]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def graded_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore]]:
+    """`gradebook_scores`, or `CourseError` when the assignment is unknown or nothing is graded yet."""
+    require_assignment(root, assignment)
+    scores = gradebook_scores(root=root, assignment=assignment)
+    if not scores:
+        raise CourseError(f"nothing graded for {assignment} yet: run `dl4cv grade {assignment}` first")
+    return scores
+
+
 def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str, str] | None = None) -> Path:
     """Write one CSV row per student: each graded cell's score, totals, and grading status.
 
-    Statuses default to the ones the last `dl4cv grade` runs stored.
+    Statuses default to the ones the last `dl4cv grade` runs stored. Raises `CourseError` when
+    nothing is graded yet.
     """
-    scores = gradebook_scores(root=root, assignment=assignment)
+    scores = graded_scores(root=root, assignment=assignment)
     if statuses is None:
         statuses = load_statuses(root=root, assignment=assignment)
     cell_names = [c.cell for c in next(iter(scores.values()), [])]
@@ -108,32 +127,43 @@ def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str
     return path
 
 
-def export_canvas(*, root: Path, assignment: str, path: Path, column: str | None = None) -> tuple[Path, list[str]]:
+@dataclass(frozen=True)
+class CanvasExport:
+    """What `export_canvas` wrote, and which students it could not, or chose not to, include."""
+
+    path: Path
+    not_in_roster: list[str]  # no Canvas id in lms/roster.csv: left out
+    pending: list[str]  # written answers not graded by hand yet (left out when asked to)
+
+
+def export_canvas(*, root: Path, assignment: str, path: Path, column: str | None = None,
+                  omit_pending: bool = False) -> CanvasExport:  # fmt: skip
     """Write a gradebook CSV that Canvas imports: one row per student with a Canvas id.
 
-    Ids come from `lms/roster.csv` (written by `dl4cv collect` from a Canvas download). `column`
-    is the Canvas assignment column, e.g. "a1 Image classification (4711)"; by default the
-    assignment id, which Canvas imports as a new assignment. Scores are auto + manual points;
-    pending manual grades count as zero. Returns the file and the students left out (no id).
+    Ids come from `lms/roster.csv` (written by `dl4cv collect` from a Canvas download); Canvas
+    matches rows on its own `ID`, so the SIS columns stay empty. `column` is the Canvas assignment
+    column, e.g. "a1 Image classification (4711)"; by default the assignment id, which Canvas
+    imports as a new assignment. Scores are auto + manual points; a written answer not graded
+    yet counts as zero, or, with `omit_pending`, leaves its student out until it is graded.
     """
     from dl4cv.course.collect import read_roster
 
+    scores = graded_scores(root=root, assignment=assignment)
     roster = read_roster(Path(root) / "lms" / "roster.csv")
-    scores = gradebook_scores(root=root, assignment=assignment)
+    pending = sorted(student for student, cells in scores.items() if _summary(cells)["manual_pending"])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    left_out = sorted(set(scores) - set(roster))
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column or assignment])
-        possible = next(iter(scores.values()), [])
+        possible = next(iter(scores.values()))
         writer.writerow(["    Points Possible", "", "", "", "", f"{sum(c.max_score for c in possible):g}"])
         for student, cells in scores.items():
-            if student in roster:
+            if student in roster and not (omit_pending and student in pending):
                 summary = _summary(cells)
                 total = summary["auto_score"] + summary["manual_score"]
-                writer.writerow([student, roster[student], "", student, "", f"{total:g}"])
-    return path, left_out
+                writer.writerow([student, roster[student], "", "", "", f"{total:g}"])
+    return CanvasExport(path, sorted(set(scores) - set(roster)), pending)
 
 
 def format_table(
