@@ -28,11 +28,15 @@ c.LimitOutput.max_traceback = 100
 
 
 # The grading sandbox (see dl4cv/course/sandbox.py): each notebook runs in a fresh copy outside the
-# course folder, without network, under these limits. `isolation` is "auto" (the strongest this
-# machine allows: bwrap, then unshare, then none), or one of those names to insist on it.
+# course folder, without network, under these limits, and with `bwrap` its kernel sees nothing of the
+# machine but the system runtime, the Python environment, dl4cv and the data (read-only) and its own
+# copy. `isolation` is "auto" (the strongest this machine allows: bwrap, then unshare, then none), or
+# one of those names to insist on it. Grading refuses to run without bwrap's isolation unless
+# `allow_unisolated` is True (or `dl4cv grade --allow-unisolated`); every status then says so.
 c.Sandbox.notebook_timeout = int(os.environ.get("DL4CV_NOTEBOOK_TIMEOUT", "900"))
 c.Sandbox.memory_mb = 4096
 c.Sandbox.max_processes = 512
 c.Sandbox.max_file_mb = 256
 c.Sandbox.network = False
 c.Sandbox.isolation = "auto"
+c.Sandbox.allow_unisolated = False

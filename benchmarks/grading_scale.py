@@ -1,4 +1,4 @@
-"""Grading 100 generated submissions three ways, and what the sandbox costs per notebook.
+"""Grading 100 generated submissions three ways.
 
 The submissions are copies of the honest students of the tiny generated assignment that the
 adversarial suite uses (`tests/tiny_course.py`: import torch, two graded cells), so the figures
@@ -9,30 +9,22 @@ show the grader's own cost per notebook rather than a notebook's training time (
 - `dl4cv grade --jobs 2` (local worker processes);
 - `dl4cv grade --scheduler` on a Dask `LocalCluster` of 2 single-thread workers.
 
-Sandbox overhead: the same prepared notebook executed as a grading task with no isolation and
-with the machine's isolation (bwrap), against plain nbclient in a warm process.
+What the sandbox costs per notebook is the section `sandbox`.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
 from benchmarks.common import measured_line
 from dl4cv.course.classroom import write_submission
-from dl4cv.course.config import load_nbgrader_config
-from dl4cv.course.execute import execute_in_subprocess, pack_task
 from dl4cv.course.grade import grade_assignment, kernel_environment
 from dl4cv.course.report import gradebook_scores
-from dl4cv.course.sandbox import available_isolation
 from tests.tiny_course import AID, HONEST, tiny_course
 
 TITLE = "Grading at scale: 100 submissions, local and on a Dask cluster"
@@ -55,37 +47,6 @@ def _timed(action) -> float:
     return time.perf_counter() - start
 
 
-def _sandbox_costs(root: Path) -> dict:
-    """Median seconds to execute one prepared notebook: bare nbclient, task without and with isolation."""
-    notebook = sorted((root / "autograded").glob(f"*/{AID}/tiny.ipynb"))[0]
-    env = kernel_environment(jobs=1)
-
-    def bare() -> None:
-        nb = nbformat.read(str(notebook), as_version=4)
-        old = dict(os.environ)
-        os.environ.update(env)
-        try:
-            # allow_errors as in grading: some honest students fail a test cell
-            NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                           resources={"metadata": {"path": str(notebook.parent)}}).execute()
-        finally:
-            os.environ.clear()
-            os.environ.update(old)
-
-    def task(isolation: str):
-        config = load_nbgrader_config(root, Sandbox={"isolation": isolation})
-        packed = pack_task(notebook, config=config, env=env, hidden=[str(root)])
-        return lambda: execute_in_subprocess(packed)
-
-    isolation = available_isolation()
-    kinds = {"bare_nbclient_s": bare, "task_no_isolation_s": task("none"), "task_isolated_s": task(isolation)}
-    times: dict[str, list[float]] = {name: [] for name in kinds}
-    for _ in range(REPEATS):  # interleaved, so that a slow or fast spell of the machine hits every kind alike
-        for name, action in kinds.items():
-            times[name].append(_timed(action))
-    return {"isolation": isolation, **{name: statistics.median(seconds) for name, seconds in times.items()}}
-
-
 def measure() -> dict:
     from distributed import LocalCluster
 
@@ -104,7 +65,6 @@ def measure() -> dict:
                 root=courses["cluster"], assignment=AID, scheduler=cluster.scheduler_address, progress=False))
         scores = {name: gradebook_scores(root=course, assignment=AID) for name, course in courses.items()}
         figures["same_scores"] = scores["serial"] == scores["local"] == scores["cluster"]
-        figures.update(_sandbox_costs(courses["local"]))
     return figures  # fmt: skip
 
 
@@ -115,7 +75,6 @@ def render(f: dict) -> str:
             (f"`dl4cv grade --scheduler` (LocalCluster, {f['jobs']} workers × 1 thread)", f["dl4cv_cluster_s"])]  # fmt: skip
     table = [f"| {name} | {seconds:.0f} s | {n / seconds * 60:.0f} | {seconds / n:.2f} s | "
              f"{f['serial_nbgrader_s'] / seconds:.2f}× |" for name, seconds in rows]  # fmt: skip
-    isolation = f["task_isolated_s"] - f["task_no_isolation_s"]
     return "\n".join([
         f"## {TITLE}",
         "",
@@ -127,18 +86,6 @@ def render(f: dict) -> str:
         *table,
         "",
         f"Same scores in all three gradebooks: {'yes' if f['same_scores'] else 'NO'}.",
-        "",
-        "**Sandbox overhead per notebook** (median of 5 interleaved runs of each kind, one notebook at a time):",
-        "",
-        "| execution | seconds |",
-        "|---|---|",
-        f"| nbclient in a warm process, no sandbox | {f['bare_nbclient_s']:.2f} |",
-        f"| grading task in a fresh process, limits but no isolation | {f['task_no_isolation_s']:.2f} |",
-        f"| grading task, {f['isolation']} isolation and limits | {f['task_isolated_s']:.2f} |",
-        "",
-        f"Isolated minus not isolated: {isolation:+.2f} s per notebook; the whole sandboxed task takes "
-        f"{f['task_isolated_s'] - f['bare_nbclient_s']:.2f} s more than bare nbclient (a fresh process, the "
-        "task's files unpacked, cgroup set-up, the kernel's start).",
         "",
         "On one 2-core machine the cluster is slower than local workers: each Dask task starts a fresh Python "
         "process for its notebook, and the scheduler and workers share the two cores with the kernels. "

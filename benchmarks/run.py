@@ -24,7 +24,7 @@ ORDER = [
     "pytorch_basics", "logistic_regression",
     "distances", "knn_accuracy", "linear_classifier", "two_layer_net", "features",
     "fc_net", "batch_normalization", "dropout", "conv_speed", "convnets", "pytorch_models",
-    "grading", "grading_scale",
+    "grading", "grading_scale", "sandbox",
 ]  # fmt: skip
 SECTIONS = {name: importlib.import_module(f"benchmarks.{name}") for name in ORDER if (HERE / f"{name}.py").is_file()}
 

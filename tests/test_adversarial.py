@@ -296,6 +296,16 @@ def test_nothing_outside_the_submissions_changed(batch):
     assert [p for p in traps if p.exists()] == []
 
 
+def test_outputs_show_no_path_of_the_grader(batch):
+    """Tracebacks name the student's files relative to its folder and the environment as <python>."""
+    import sys
+
+    root, students, _, _ = batch
+    text = "".join(p.read_text() for p in sorted((root / "autograded").rglob("*.ipynb")))
+    assert "tiny.py" in text and "<python>" in text, "tracebacks are still there, with their paths rewritten"
+    assert "/dl4cv-grade-" not in text and str(Path(sys.prefix)) not in text
+
+
 def test_no_process_a_kernel_started_outlives_the_batch(batch):
     import psutil
 

@@ -53,7 +53,7 @@ def test_a_task_carries_its_files_and_needs_no_course_folder(tmp_path):
     write_submission(HONEST[0], root=root, assignment=AID)
     grade_assignment(root=root, assignment=AID, jobs=1, progress=False)  # prepares autograded/
     notebook = root / "autograded" / HONEST[0].id / AID / "tiny.ipynb"
-    task = pack_task(notebook, config=load_nbgrader_config(root), env=kernel_environment(jobs=1), hidden=[str(root)])
+    task = pack_task(notebook, config=load_nbgrader_config(root), env=kernel_environment(jobs=1))
     assert set(task.files) >= {"tiny.ipynb", "tiny.py"}
     shutil.move(root, tmp_path / "gone")  # as on a worker machine: no course folder at all
     run = execute_in_subprocess(task)
