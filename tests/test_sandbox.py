@@ -209,3 +209,25 @@ def test_cgroups_are_reported_whether_or_not_they_can_be_made():
     assert isinstance(Cgroup.available(), bool)
     if os.geteuid() == 0 and Path("/sys/fs/cgroup/pids").is_dir() and os.access("/sys/fs/cgroup/pids", os.W_OK):
         assert Cgroup.available()
+
+
+def test_the_isolation_probe_says_what_is_missing_and_why(tmp_path, monkeypatch):
+    """No bwrap at all, and a bwrap that cannot create namespaces (as in some containers), each
+    named with its fix; grading then refuses."""
+    from dl4cv.course.sandbox import Sandbox, UnisolatedError, check_isolation
+
+    probe = probe_isolation.__wrapped__  # not the cached answer for this machine
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no unshare
+    assert probe().level == "none" and "bwrap is not installed (fix: sudo apt install bubblewrap)" in probe().problem
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    problem = probe().problem
+    assert "bwrap is installed but cannot create the sandbox's namespaces here (bwrap: No permissions" in problem
+    monkeypatch.setattr("dl4cv.course.sandbox.probe_isolation", probe)
+    try:
+        check_isolation(Sandbox())
+    except UnisolatedError as error:
+        assert "refusing to grade" in str(error) and "No permissions to create new namespace" in str(error)
+    else:
+        raise AssertionError("grading without isolation was not refused")
