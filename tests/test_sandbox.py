@@ -200,6 +200,8 @@ def test_isolation_commands_show_a_whitelist_of_the_host():
     assert "/usr/lib/python3" not in binds, "already inside /usr"
     assert "--unshare-net" in command and "--unshare-pid" in command and command[command.index("--cap-drop") + 1] == "ALL"
     assert command.index("--tmpfs") < command.index("/w"), "the working copy is bound inside the private /tmp"
+    under_tmp = isolation_command(isolation="bwrap", workdir="/tmp/w", readable=["/tmp/checkout/.venv"], network=False)
+    assert under_tmp.index("--tmpfs") < under_tmp.index("/tmp/checkout/.venv"), "a checkout under /tmp stays visible"
     assert "--unshare-net" not in isolation_command(isolation="bwrap", workdir="/w", readable=[], network=True)
     assert isolation_command(isolation="unshare", workdir="/w", readable=[], network=False) == ["unshare", "-n"]
     assert isolation_command(isolation="none", workdir="/w", readable=[], network=False) == []

@@ -322,10 +322,11 @@ def isolation_command(*, isolation: str, workdir: str, readable: list[str], netw
     command += ["--dir", "/etc"]
     for name in SYSTEM_ETC:
         command += _ro_bind(f"/etc/{name}")
+    # The private /tmp first: a checkout (its venv, its dl4cv) may itself lie under the host's /tmp.
+    command += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in sorted(set(readable)):
         if not any(Path(folder).is_relative_to(system) for system in SYSTEM_FOLDERS):
             command += ["--ro-bind", str(Path(folder).resolve()), folder]
-    command += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA needs its device files
         command += ["--dev-bind", device, device]
     command += ["--bind", workdir, workdir, "--remount-ro", "/", "--chdir", workdir, "--setenv", "HOME", "/tmp",
