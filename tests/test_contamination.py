@@ -95,5 +95,5 @@ def test_a_student_after_a_trapper_is_graded_as_if_alone(tmp_path):
     scores, outputs = _graded(together, "b_victim")
     assert (scores, outputs) == _graded(alone, "b_victim")
     assert scores == {"a9_tiny_double": 2, "a9_tiny_square": 1}
-    assert "tmp: []" in str(outputs) and "sitecustomize: False" in str(outputs)
+    assert "zz_contaminate" not in str(outputs) and "sitecustomize: False" in str(outputs)
     assert _graded(together, "a_trapper")[0] == scores, "the trapper answered right too"
