@@ -15,6 +15,7 @@ from dl4cv.course.execute import execute_in_subprocess, pack_task
 from dl4cv.course.grade import kernel_environment
 from dl4cv.course.sandbox import Cgroup, isolation_command, probe_isolation
 
+from .attacks import SEARCH
 from .conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.slow
@@ -54,8 +55,8 @@ def test_this_machine_isolates_kernels():
 # A kernel that looks for the course by every route it has: the dl4cv package, its working copy,
 # sys.path, its environment, /proc (its parents' folders, environments and command lines) and a
 # walk of the whole filesystem it can see. It prints each course-like folder it finds.
-FIND_COURSES = r"""
-import glob, os, sys
+FIND_COURSES = SEARCH + r"""
+import sys
 from pathlib import Path
 import dl4cv
 
@@ -67,27 +68,12 @@ def course_at_or_above(path):
         except OSError:
             pass
 
-starts = [dl4cv.__file__, os.getcwd(), *sys.path, *os.environ.values()]
-for proc in glob.glob("/proc/[0-9]*"):
-    for name in ("cwd", "root", "exe"):
-        try:
-            starts.append(os.readlink(f"{proc}/{name}"))
-        except OSError:
-            pass
-    for name in ("environ", "cmdline"):
-        try:
-            starts += open(f"{proc}/{name}", "rb").read().replace(b"=", b"\0").decode(errors="ignore").split("\0")
-        except OSError:
-            pass
 found = set()
-for start in starts:
+for start in [dl4cv.__file__, os.getcwd(), *sys.path, *os.environ.values(), *proc_starts()]:
     for piece in str(start).split(os.pathsep):
         if piece.startswith("/") and course_at_or_above(Path(piece)):
             found.add(course_at_or_above(Path(piece)))
-for top, dirs, files in os.walk("/"):
-    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
-    if "knn.py" in files and top.endswith("/a1"):
-        found.add(top)
+found |= {top for top in everything() if top.endswith("/a1") and os.path.isfile(os.path.join(top, "knn.py"))}
 print(sorted(found), len(glob.glob("/proc/[0-9]*")))
 """
 

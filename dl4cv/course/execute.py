@@ -136,6 +136,10 @@ def scrub_paths(nb: NotebookNode, *, workdir: Path) -> None:
     package = Path(dl4cv.__file__).parent
     replacements = {f"{workdir}/": "", str(workdir): ".", f"{package}/": "dl4cv/", str(Path(sys.prefix)): "<python>",
                     str(Path(sys.base_prefix)): "<python>"}  # fmt: skip
+    home = Path(os.environ.get("HOME", "/nonexistent"))
+    if workdir.is_relative_to(home):  # IPython writes paths under $HOME as ~/...
+        short = f"~/{workdir.relative_to(home)}"
+        replacements.update({f"{short}/": "", short: "."})
     replacements = dict(sorted(replacements.items(), key=lambda item: -len(item[0])))  # the longest first
 
     def scrub(text: str) -> str:

@@ -1,0 +1,28 @@
+"""Kernel-side code shared by the sandbox and adversarial tests: the places a hostile kernel
+searches for a way to the course. Prepend `SEARCH` to a cell or module, then call its functions."""
+
+SEARCH = r'''
+import glob, os
+
+def proc_starts():
+    """Paths named by every process the kernel can see: folders, environments, command lines."""
+    found = []
+    for proc in glob.glob("/proc/[0-9]*"):
+        for name in ("cwd", "root", "exe"):
+            try:
+                found.append(os.readlink(f"{proc}/{name}"))
+            except OSError:
+                pass
+        for name in ("environ", "cmdline"):
+            try:
+                found += open(f"{proc}/{name}", "rb").read().replace(b"=", b"\0").decode(errors="ignore").split("\0")
+            except OSError:
+                pass
+    return found
+
+def everything():
+    """Every folder of the filesystem the kernel sees, but the kernel's own /proc, /sys, /dev and /usr."""
+    for top, dirs, _ in os.walk("/"):
+        dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
+        yield top
+'''
