@@ -131,3 +131,97 @@ def test_numeric_gradient_stays_accurate_when_the_outputs_are_large():
     grad = numeric_gradient(lambda v: 3 * v + 1000, x, upstream)
 
     assert rel_error(grad, 3 * upstream) < 1e-8
+
+
+# --------------------------------------------------------------------------- behavioural rule
+
+from dl4cv.testing import Call, DeviceWarning, assert_device_clean, assert_loops  # noqa: E402
+
+from . import evasion_examples as ev  # noqa: E402
+
+
+def rows(n):
+    return (torch.randn(n, 5),)
+
+
+@pytest.mark.parametrize(
+    ("func", "inputs", "says"),
+    [
+        (ev.center_with_builtin_sum, rows, "iterates over a tensor"),
+        (ev.gradient_with_starmap, lambda n: (torch.randn(n, 3), torch.randn(n, 1)), "torch operations for a batch of 8"),
+        (ev.row_norms_through_tolist, rows, ".tolist() turns the tensor into Python values"),
+        (ev.double_by_recursion, rows, "lines of your code for a batch of 8"),
+        (ev.sum_with_reduce, rows, "torch operations for a batch"),
+        (ev.max_with_builtin, rows, "iterates over a tensor"),
+    ],
+)
+def test_loops_a_source_scan_cannot_see_fail_the_rule(func, inputs, says):
+    with pytest.raises(AssertionError, match="must be vectorised") as failure:
+        assert_no_loops(func, inputs)
+    assert says in str(failure.value)
+
+
+def test_correct_vectorised_code_passes_the_rule():
+    assert_no_loops(ev.center_columns, rows)
+    assert_no_loops(ev.relu_with_branch, rows)
+    assert_no_loops(ev.accuracy, lambda n: (torch.randint(0, 3, (n,)), torch.randint(0, 3, (n,))), allow=("item",))
+    assert_no_loops(ev.one_hot_clean, lambda n: Call(torch.randint(0, 4, (n,)), classes=4))
+
+
+def test_a_fixed_loop_the_notebook_allows_passes_only_when_allowed():
+    images = lambda n: (torch.randn(n, 6, 6),)  # noqa: E731
+    with pytest.raises(AssertionError, match="for loop in pool_over_kernel_offsets"):
+        assert_no_loops(ev.pool_over_kernel_offsets, images)
+    assert_no_loops(ev.pool_over_kernel_offsets, images, loops_allowed="over the kernel offsets")
+    with pytest.raises(AssertionError, match="loops over the kernel offsets are allowed"):
+        assert_no_loops(ev.center_with_builtin_sum, rows, loops_allowed="over the kernel offsets")
+
+
+def test_item_is_a_conversion_unless_allowed():
+    with pytest.raises(AssertionError, match=r"\.item\(\)"):
+        assert_no_loops(ev.accuracy, lambda n: (torch.zeros(n), torch.zeros(n)))
+
+
+def test_device_bugs_are_found_on_the_cpu():
+    labels = torch.tensor([0, 2, 1])
+    with pytest.raises(AssertionError, match="would fail with inputs on a GPU"):
+        assert_device_clean(ev.one_hot_with_eye, labels, 3)
+    with pytest.raises(AssertionError, match="Expected all tensors to be on the same device"):
+        assert_device_clean(ev.add_noise_on_the_cpu, torch.randn(4))
+    with pytest.raises(AssertionError, match="must be vectorised"):
+        assert_no_loops(ev.one_hot_with_eye, lambda n: (torch.randint(0, 3, (n,)), 3))
+    assert assert_device_clean(ev.one_hot_clean, labels, 3).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+
+
+def test_what_cuda_accepts_is_a_warning_not_a_failure():
+    with pytest.warns(DeviceWarning, match="copies the index to the GPU"):
+        assert_device_clean(ev.pick_rows_with_a_cpu_index, torch.randn(6))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_device_clean(ev.scale_by_a_cpu_scalar, torch.randn(6))  # CPU scalars are fine anywhere
+
+
+def pairs(n):
+    return torch.randn(n, 3), torch.randn(n, 3)
+
+
+def test_teaching_versions_must_loop_as_taught():
+    assert_loops(ev.distances_two_loops, pairs, loops=2)
+    assert_loops(ev.distances_two_loops_as_product, pairs, loops=2)
+    assert_loops(ev.distances_one_loop, pairs, loops=1)
+    forbid = ("tests.evasion_examples.distances_no_loops",)
+    with pytest.raises(AssertionError, match="0 loop") as failure:
+        assert_loops(ev.distances_two_loops_calling_no_loops, pairs, loops=2, forbid=forbid)
+    assert "calls tests.evasion_examples.distances_no_loops, which this version must not use" in str(failure.value)
+    with pytest.raises(AssertionError, match=r"nested loop\(s\) over the data make"):
+        assert_loops(ev.distances_two_loops_that_loop_once, pairs, loops=2)
+    with pytest.raises(AssertionError, match="source has 2 loop"):
+        assert_loops(ev.distances_two_loops, pairs, loops=1)
+
+
+def test_rel_error_names_the_shapes_that_differ():
+    with pytest.raises(ValueError, match=r"shape \(3, 1\) and the second \(3,\)"):
+        rel_error(torch.zeros(3, 1), torch.zeros(3))
+    assert rel_error(torch.ones(3), torch.tensor(1.0)) == 0.0
