@@ -1,5 +1,7 @@
-"""Simulated students of a0 `pytorch_basics`: two unstable softmaxes, a looped "loop-free"
-batched matmul, a library one-hot, and a correct solution written differently throughout. Each
+"""Simulated students of a0 `pytorch_basics`: two unstable softmaxes, loops a source scan cannot
+see (the builtin `sum` over rows), a looped "loop-free" batched matmul, a loop version that
+calls the vectorised one, a library one-hot and one made on the wrong device, and a correct
+solution written differently throughout. Each
 hands in only pytorch_basics.ipynb; `dl4cv prove a0 --notebook pytorch_basics` grades them and
 checks each scores exactly as listed."""
 
@@ -95,5 +97,28 @@ STUDENTS = [
         notebooks=NOTEBOOK,
         edits=_edits((ONE_HOT_BODY, "    encoded = torch.nn.functional.one_hot(labels, num_classes)\n")),
         loses=("a0_pytorch_basics_no_shortcuts",),
+    ),
+    SimulatedStudent(
+        "basics_builtin_sum_center",
+        "center_columns as x - sum(x) / len(x): Python's sum walks the rows one by one (right values)",
+        notebooks=NOTEBOOK,
+        edits=_edits(("    centred = x - x.mean(dim=0, keepdim=True)  # (N, D) - (1, D)\n",
+                      "    centred = x - sum(x) / len(x)\n")),
+        loses=("a0_pytorch_basics_broadcasting",),
+    ),
+    SimulatedStudent(
+        "basics_one_hot_on_the_cpu",
+        "one_hot as torch.eye(C)[labels] without device=: right on the CPU, an error with labels on a GPU",
+        notebooks=NOTEBOOK,
+        edits=_edits((ONE_HOT_BODY, "    encoded = torch.eye(num_classes, dtype=torch.long)[labels]\n")),
+        loses=("a0_pytorch_basics_one_hot",),
+    ),
+    SimulatedStudent(
+        "basics_loop_calls_vectorised",
+        "batched_matmul_loop without its loop: it returns batched_matmul(a, b) (right values)",
+        notebooks=NOTEBOOK,
+        edits=_edits(("    for k in range(a.shape[0]):\n        out[k] = a[k] @ b[k]  # (N, M) @ (M, P) -> (N, P)\n",
+                      "    out = batched_matmul(a, b)\n")),
+        loses=("a0_pytorch_basics_batched_matmul",),
     ),
 ]
