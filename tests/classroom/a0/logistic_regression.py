@@ -1,5 +1,6 @@
 """Simulated students of a0 `logistic_regression`: a gradient without the 1/N average, a cost
-that is not clamped, a library cost, a planar-net backward pass through autograd, and a correct
+that is not clamped, a library cost, a planar-net backward pass through autograd, a gradient
+summed row by row through `itertools.starmap` (a loop no source scan sees), and a correct
 solution written differently. Each hands in only logistic_regression.ipynb;
 `dl4cv prove a0 --notebook logistic_regression` grades them and checks each scores as listed."""
 
@@ -124,5 +125,24 @@ STUDENTS = [
         notebooks=NOTEBOOK,
         edits=_edits((NET_BACKWARD_BODY, NET_BACKWARD_AUTOGRAD)),
         loses=(f"{G}_net_no_shortcuts",),
+    ),
+    SimulatedStudent(
+        "logistic_starmap_gradient",
+        "dJ/dw summed row by row: sum(itertools.starmap(lambda row, d: row * d, zip(x, dscores))) (right values)",
+        notebooks=NOTEBOOK,
+        edits=(Edit(MODULE, '    return {"w": x.T @ dscores, "b": dscores.sum()}  # (D,), ()\n',
+                    "    import itertools\n\n"
+                    '    return {"w": sum(itertools.starmap(lambda row, d: row * d, zip(x, dscores))), "b": dscores.sum()}\n'),),
+        loses=(f"{G}_no_shortcuts",),
+    ),
+    SimulatedStudent(
+        "logistic_net_init_w2_first",
+        "net_initialize draws W2 before W1 and W1 transposed: another start the spec allows, full marks",
+        notebooks=NOTEBOOK,
+        edits=(Edit(MODULE,
+                    "    W1 = torch.randn(num_inputs, num_hidden, generator=generator, dtype=dtype) * weight_scale  # (D, H)\n"
+                    "    W2 = torch.randn(num_hidden, generator=generator, dtype=dtype) * weight_scale  # (H,)\n",
+                    "    W2 = weight_scale * torch.randn(num_hidden, generator=generator, dtype=dtype)\n"
+                    "    W1 = weight_scale * torch.randn(num_hidden, num_inputs, generator=generator, dtype=dtype).T.contiguous()\n"),),
     ),
 ]
