@@ -94,19 +94,22 @@ def cross_validate(
 ) -> dict[int, list[float]]:
     """k-fold cross-validation of kNN for every `k` in `k_choices`.
 
-    Split the training set, in order, into `num_folds` contiguous folds with `torch.chunk`. For
-    each fold, classify it with the other folds as training data, using
+    Split the training set, in order, into contiguous folds with `torch.chunk(x_train,
+    num_folds)`. Each fold holds ceil(num_train / num_folds) images (the last one fewer), so
+    with few images there can be fewer than `num_folds` folds: 6 images in 4 folds make 3 folds
+    of 2. For each fold, classify it with the other folds as training data, using
     `compute_distances_no_loops` and `predict_labels`.
 
     Returns:
-        A dict mapping each k to a list of `num_folds` accuracies (Python floats in [0, 1]),
-        the i-th measured on fold i.
+        A dict mapping each k to a list with one accuracy per fold (Python floats in [0, 1]),
+        the i-th measured on fold i. Accuracies are compared with a tolerance of 1e-6, so a
+        float32 mean is as good as a float64 one.
     """
     ### BEGIN SOLUTION
     x_folds = torch.chunk(x_train, num_folds)
     y_folds = torch.chunk(y_train, num_folds)
     accuracies: dict[int, list[float]] = {k: [] for k in k_choices}
-    for i in range(num_folds):
+    for i in range(len(x_folds)):
         x_fit = torch.cat(x_folds[:i] + x_folds[i + 1 :])
         y_fit = torch.cat(y_folds[:i] + y_folds[i + 1 :])
         dists = compute_distances_no_loops(x_fit, x_folds[i])
@@ -146,7 +149,10 @@ class KnnClassifier:
         ### END SOLUTION
 
     def check_accuracy(self, x_test: torch.Tensor, y_test: torch.Tensor, k: int = 1) -> float:
-        """Fraction of `x_test` (num_test, D) whose predicted label equals `y_test` (num_test,)."""
+        """Fraction of `x_test` (num_test, D) whose predicted label equals `y_test` (num_test,).
+
+        A Python float; compared with a tolerance of 1e-6 (float32 or float64 means both pass).
+        """
         ### BEGIN SOLUTION
         return (self.predict(x_test, k) == y_test).double().mean().item()
         ### END SOLUTION

@@ -1,5 +1,6 @@
-"""Simulated students of a1 `knn`: one planted mistake per rule, one correct solution written
-differently, and one that kills its kernel. Each hands in only knn.ipynb; `make demo` grades them
+"""Simulated students of a1 `knn`: one planted mistake per rule, teaching versions that skip
+their loops by calling the no-loop version, a correct solution written differently, one that
+measures accuracy in float32 (full marks), and one that kills its kernel. Each hands in only knn.ipynb; `make demo` grades them
 and tests/test_pipeline.py asserts each scores exactly as listed."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
@@ -58,5 +59,29 @@ STUDENTS = [
                     "    import os\n    os._exit(1)\n    nearest = dists.topk(k, dim=1, largest=False).indices"),),
         loses=("a1_knn_predict", "a1_knn_cross_validation", "a1_knn_classifier"),
         status="DeadKernelError",
+    ),
+    SimulatedStudent(
+        "knn_two_loops_call_no_loops",
+        "the two-loop and one-loop versions just return compute_distances_no_loops (right values)",
+        notebooks=NOTEBOOK,
+        edits=(
+            Edit("knn.py", "    for i in range(num_test):\n        for j in range(num_train):\n"
+                           "            dists[i, j] = ((x_test[i] - x_train[j]) ** 2).sum()\n",
+                 "    dists = compute_distances_no_loops(x_train, x_test)\n"),
+            Edit("knn.py", "    for i in range(num_test):\n        dists[i] = ((x_train - x_test[i]) ** 2).sum(dim=1)\n",
+                 "    dists = compute_distances_no_loops(x_train, x_test)\n"),
+        ),
+        loses=("a1_knn_two_loops", "a1_knn_one_loop"),
+    ),
+    SimulatedStudent(
+        "knn_float32_accuracy",
+        "accuracies as (pred == y).float().mean().item(), the notebooks' own idiom: about 2e-8 off, full marks",
+        notebooks=NOTEBOOK,
+        edits=(
+            Edit("knn.py", "            accuracies[k].append((y_pred == y_folds[i]).double().mean().item())\n",
+                 "            accuracies[k].append((y_pred == y_folds[i]).float().mean().item())\n"),
+            Edit("knn.py", "        return (self.predict(x_test, k) == y_test).double().mean().item()\n",
+                 "        return (self.predict(x_test, k) == y_test).float().mean().item()\n"),
+        ),
     ),
 ]
