@@ -147,7 +147,7 @@ def rows(n):
 @pytest.mark.parametrize(
     ("func", "inputs", "says"),
     [
-        (ev.center_with_builtin_sum, rows, "iterates over a tensor"),
+        (ev.center_with_builtin_sum, rows, "iterates over a tensor of length 40"),
         (ev.gradient_with_starmap, lambda n: (torch.randn(n, 3), torch.randn(n, 1)), "torch operations for a batch of 8"),
         (ev.row_norms_through_tolist, rows, ".tolist() turns the tensor into Python values"),
         (ev.double_by_recursion, rows, "lines of your code for a batch of 8"),
@@ -166,6 +166,7 @@ def test_correct_vectorised_code_passes_the_rule():
     assert_no_loops(ev.relu_with_branch, rows)
     assert_no_loops(ev.accuracy, lambda n: (torch.randint(0, 3, (n,)), torch.randint(0, 3, (n,))), allow=("item",))
     assert_no_loops(ev.one_hot_clean, lambda n: Call(torch.randint(0, 4, (n,)), classes=4))
+    assert_no_loops(ev.grey_by_unpacking, lambda n: (torch.rand(n, 3, 4, 4),))  # a fixed count is no loop
 
 
 def test_a_fixed_loop_the_notebook_allows_passes_only_when_allowed():
@@ -225,3 +226,13 @@ def test_rel_error_names_the_shapes_that_differ():
     with pytest.raises(ValueError, match=r"shape \(3, 1\) and the second \(3,\)"):
         rel_error(torch.zeros(3, 1), torch.zeros(3))
     assert rel_error(torch.ones(3), torch.tensor(1.0)) == 0.0
+
+
+def test_autograd_is_found_by_what_runs_not_by_names():
+    from dl4cv.testing import assert_no_autograd
+
+    x = torch.randn(5)
+    assert_close(assert_no_autograd(ev.square_gradient_by_hand, x), 2 * x / 5)
+    with pytest.raises(AssertionError, match="records gradients") as failure:
+        assert_no_autograd(ev.square_gradient_by_autograd, x)
+    assert "square_gradient_by_autograd" in str(failure.value)

@@ -8,7 +8,14 @@ sees while debugging reads the same as the one the autograder records.
 from dl4cv.device import available_devices
 from dl4cv.testing.compare import assert_close, numeric_gradient, rel_error
 from dl4cv.testing.forbidden import CallGuard, ForbiddenCallError, forbidden_calls
-from dl4cv.testing.rules import Call, DeviceWarning, assert_device_clean, assert_loops, assert_no_loops
+from dl4cv.testing.rules import (
+    Call,
+    DeviceWarning,
+    assert_device_clean,
+    assert_loops,
+    assert_no_autograd,
+    assert_no_loops,
+)
 from dl4cv.testing.source_loops import count_loops, find_loops
 from dl4cv.testing.speed import assert_speedup, best_time, speed_ratio
 
@@ -23,6 +30,7 @@ __all__ = [
     "assert_no_loops",
     "assert_loops",
     "assert_device_clean",
+    "assert_no_autograd",
     "DeviceWarning",
     "CallGuard",
     "ForbiddenCallError",

@@ -16,7 +16,7 @@ from typing import Any
 
 from dl4cv.testing.forbidden import ForbiddenCallError, forbidden_calls
 from dl4cv.testing.source_loops import count_loops, find_loops
-from dl4cv.testing.watch import Record, module_files, watch
+from dl4cv.testing.watch import Record, autograd_use, module_files, watch
 
 
 class Call:
@@ -82,8 +82,9 @@ def assert_no_loops(
       - the torch operations it calls, or the lines it executes in its own file and in
         `modules`' files, grow with the batch by more than half an operation per extra example
         (so `sum(x)`, `zip`, `itertools.starmap`, recursion over rows all count);
-      - it calls `.tolist()`, `.numpy()` or `.item()` or iterates over a tensor (unless named
-        in `allow`, as in `allow=("item",)`);
+      - it iterates over a tensor along a dimension that follows the batch (`for row in x`,
+        `sum(x)`, `zip(x, y)`; unpacking a fixed number of channels is fine), or calls
+        `.tolist()`, `.numpy()` or `.item()` (unless named in `allow`, as in `allow=("item",)`);
       - it mixes tensors created without `device=` with the inputs' tensors, or returns one:
         that breaks on a GPU. What a GPU accepts but should not be done is a `DeviceWarning`.
     Without `inputs` (or for a class) only the source is checked.
@@ -109,6 +110,11 @@ def assert_no_loops(
                 f"it executed {at_small.lines} lines of your code for a batch of {small} and "
                 f"{at_big.lines} for a batch of {big}: a Python loop runs once per example"
             )
+        fixed = set(at_small.iterations)
+        problems += _unique(
+            f"{where}: iterates over a tensor of length {length} (a Python loop over the batch)"
+            for where, length in at_big.iterations if (where, length) not in fixed
+        )
         allowed = {f".{a}()" for a in allow}
         problems += _unique(c for c in at_small.conversions + at_big.conversions if not any(a in c for a in allowed))
         device_errors = _device_findings(name, (at_small, at_big))
@@ -176,4 +182,17 @@ def assert_device_clean(func: Callable, *args: Any, **kwargs: Any) -> Any:
     errors = _device_findings(name, [record])
     if errors:
         raise AssertionError(f"{name} would fail with inputs on a GPU:\n  " + "\n  ".join(errors))
+    return result
+
+
+def assert_no_autograd(func: Callable, *args: Any, modules: Iterable[ModuleType] = (), **kwargs: Any) -> Any:
+    """Call `func(*args, **kwargs)` and fail if any torch operation in it uses autograd.
+
+    Pass inputs that do not require gradients: then a tensor that records gradients can only
+    come from the function itself (`requires_grad_`, `enable_grad`, an `nn.Parameter`), whatever
+    it is called or however it is imported. Returns the function's result.
+    """
+    finding, result = autograd_use(func, args, kwargs, files=module_files(func, modules))
+    if finding:
+        raise AssertionError(f"{_name(func)} must compute gradients by hand, without autograd:\n  {finding}")
     return result

@@ -40,11 +40,16 @@ _ITERATION = torch.Tensor.__iter__.__code__
 
 @dataclass
 class Record:
-    """What one call did: counts, and findings as 'line N of file: what' strings."""
+    """What one call did: counts, and findings as 'line N of function: what' strings.
+
+    `iterations` lists each Python iteration over a tensor (`for row in x`, `sum(x)`, `zip(x, y)`,
+    unpacking) with the length iterated: one whose length follows the batch is a loop over it.
+    """
 
     operations: int = 0
     lines: int = 0
     conversions: list[str] = field(default_factory=list)
+    iterations: list[tuple[str, int]] = field(default_factory=list)  # (where, length iterated)
     device_errors: list[str] = field(default_factory=list)
     device_warnings: list[str] = field(default_factory=list)
 
@@ -109,7 +114,7 @@ class _Watcher(TorchFunctionMode):
         if func is torch.Tensor.unbind and caller.f_code is _ITERATION:
             where = _where(caller, self.files)
             if where:
-                record.conversions.append(f"{where}: iterates over a tensor (a Python loop over its rows)")
+                record.iterations.append((where, len(args[0])))
         elif name in CONVERSIONS:
             where = _where(caller, self.files)
             if where:
@@ -202,3 +207,30 @@ def watch(func: Callable, args: tuple = (), kwargs: dict | None = None, *, files
             )
             (record.device_warnings if t.dim() == 0 else record.device_errors).append(message)
     return record, result
+
+
+class _GradientWatcher(TorchFunctionMode):
+    """Records the first torch operation that sees or makes a tensor recording gradients."""
+
+    def __init__(self, files: set[str]) -> None:
+        super().__init__()
+        self.files, self.found = files, ""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if not self.found:
+            tensors = [t for t in tree_flatten((args, kwargs, result))[0] if isinstance(t, torch.Tensor)]
+            if any(t.requires_grad for t in tensors):
+                where = _where(sys._getframe(1), self.files) or "inside a library call"
+                self.found = f"{where}: {_name(func)} works on a tensor that records gradients for autograd"
+        return result
+
+
+def autograd_use(func: Callable, args: tuple = (), kwargs: dict | None = None, *, files: set[str] | None = None) -> tuple[str, Any]:
+    """Call `func` with inputs that do not require gradients; returns (finding, result), where
+    `finding` names the first operation that touched a tensor recording gradients ('' if none)."""
+    watcher = _GradientWatcher(module_files(func) if files is None else files)
+    with watcher:
+        result = func(*args, **(kwargs or {}))
+    return watcher.found, result

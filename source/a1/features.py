@@ -3,7 +3,9 @@
 
 Images arrive as a batch `(N, C, H, W)` with C = 1 (grey) or C = 3 (RGB), either uint8 in 0..255
 or floating point in [0, 1]. Every extractor turns the batch into one row of features per image,
-`(N, D)`, with no Python loop over images or pixels, on whatever device the images are on.
+`(N, D)`, on whatever device the images are on, with no Python loop whose length depends on
+the images (over images, rows, pixels or cells); a loop over a fixed small count, such as the
+orientation bins or the colour channels, is allowed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Simulated students of a1 `features`: one planted mistake per rule, one correct solution
-written differently, and one whose two-layer network is broken (which must cost nothing here).
+"""Simulated students of a1 `features`: one planted mistake per rule, a loop over cells (which
+grows with the image), one correct solution written differently, one that loops over the nine
+orientation bins (allowed: full marks), and one whose two-layer network is broken (which must
+cost nothing here).
 Each hands in only features.ipynb; `dl4cv prove a1 --notebook features` grades them."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
@@ -43,6 +45,16 @@ HUE = """    value = x.amax(dim=1)  # (N, H, W)
     hue = torch.where(chroma > 0, hue / 6, 0.0)
 """
 
+CELL_VOTES = """    # First histogram slot of the cell each pixel falls in, cells numbered row by row.
+    cell_row = torch.arange(rows * cell_size, device=gx.device) // cell_size  # (h,)
+    cell_col = torch.arange(cols * cell_size, device=gx.device) // cell_size  # (w,)
+    offset = ((cell_row[:, None] * cols + cell_col[None, :]) * num_bins).to(gx.dtype)  # (h, w)
+    hist = gx.new_zeros(N, rows * cols * num_bins)
+    hist.scatter_add_(1, (offset + lower).long().flatten(1), (magnitude * (1 - upper_weight)).flatten(1))
+    hist.scatter_add_(1, (offset + upper).long().flatten(1), (magnitude * upper_weight).flatten(1))
+    hist = hist.view(N, rows, cols, num_bins)
+"""
+
 COUNTING = """    bins = (values * num_bins).long().clamp(0, num_bins - 1).flatten(1)  # (N, H * W)
     hist = values.new_zeros(values.shape[0], num_bins)
     hist.scatter_add_(1, bins, torch.ones_like(values.flatten(1)))
@@ -79,7 +91,7 @@ STUDENTS = [
     ),
     SimulatedStudent(
         "features_hidden_image_loop",
-        "HOG one image at a time through itertools.starmap, which the no-loop check cannot see: only the speed test catches it",
+        "HOG one image at a time through itertools.starmap: no loop statement, but the work grows with the batch (and it is slow)",
         notebooks=NOTEBOOK,
         edits=(Edit("features.py", HOG_PIPELINE,
                     "    import itertools\n"
@@ -115,5 +127,30 @@ STUDENTS = [
         notebooks=NOTEBOOK,
         edits=(Edit("two_layer_net.py", "class TwoLayerNet:",
                     "raise RuntimeError('this two_layer_net.py is broken')\n\n\nclass TwoLayerNet:"),),
+    ),
+    SimulatedStudent(
+        "features_loop_over_bins",
+        "cell histograms built one orientation bin at a time: a loop over the fixed nine bins, allowed, full marks",
+        notebooks=NOTEBOOK,
+        edits=(Edit("features.py", CELL_VOTES,
+                    "    hist = gx.new_zeros(N, rows, cols, num_bins)\n"
+                    "    for b in range(num_bins):  # a fixed count, whatever the images\n"
+                    "        votes = magnitude * ((lower == b) * (1 - upper_weight) + (upper == b) * upper_weight)  # (N, h, w)\n"
+                    "        hist[..., b] = votes.view(N, rows, cell_size, cols, cell_size).sum((2, 4))\n"),),
+    ),
+    SimulatedStudent(
+        "features_loop_over_cells",
+        "cell histograms one row of cells at a time (right values): the loop grows with the image size",
+        notebooks=NOTEBOOK,
+        edits=(Edit("features.py", CELL_VOTES,
+                    "    hist = gx.new_zeros(N, rows, cols, num_bins)\n"
+                    "    offset = ((torch.arange(cols * cell_size, device=gx.device) // cell_size) * num_bins).to(gx.dtype)\n"
+                    "    for i in range(rows):\n"
+                    "        band = slice(i * cell_size, (i + 1) * cell_size)\n"
+                    "        part = gx.new_zeros(N, cols * num_bins)\n"
+                    "        part.scatter_add_(1, (offset + lower[:, band]).long().flatten(1), (magnitude[:, band] * (1 - upper_weight[:, band])).flatten(1))\n"
+                    "        part.scatter_add_(1, (offset + upper[:, band]).long().flatten(1), (magnitude[:, band] * upper_weight[:, band]).flatten(1))\n"
+                    "        hist[:, i] = part.view(N, cols, num_bins)\n"),),
+        loses=("a1_features_hog_vectorised",),
     ),
 ]

@@ -119,4 +119,21 @@ STUDENTS = [
         edits=(Edit(MODULE, "                learning_rate *= learning_rate_decay\n", ""),),
         loses=("a1_two_layer_net_lr_decay",),
     ),
+    SimulatedStudent(
+        "twolayer_variable_named_nn",
+        "a correct backward pass with local variables called nn and grad: names are no shortcut, full marks",
+        notebooks=NOTEBOOK,
+        edits=(Edit(MODULE, "        rows = torch.arange(num_rows, device=x.device)\n",
+                    "        nn = num_rows  # examples in the batch\n        rows = torch.arange(nn, device=x.device)\n"),),
+    ),
+    SimulatedStudent(
+        "twolayer_autograd_engine",
+        "gradients from autograd's engine called directly (no .backward() or torch.autograd.grad to switch off)",
+        notebooks=NOTEBOOK,
+        edits=(Edit(MODULE, BACKWARD, AUTOGRAD_BACKWARD.replace(
+            "            total.backward()\n",
+            "            engine = torch.autograd.Variable._execution_engine\n"
+            "            engine.run_backward((total,), (torch.ones_like(total),), False, False, (), True, True)\n")),),
+        loses=("a1_two_layer_net_no_shortcuts",),
+    ),
 ]
