@@ -79,7 +79,11 @@ class EarlyStopping:
 
     Args:
         patience: stop once this many epochs in a row brought no improvement.
-        min_delta: an improvement must beat the best value so far by MORE than this.
+        min_delta: an improvement must beat the best value so far by MORE than this. Exactly:
+            an epoch improves when `value > best_value + min_delta` (mode "max") or
+            `value < best_value - min_delta` (mode "min"), so a value exactly `min_delta`
+            better is not an improvement. (The checks use values such as 0.5 and 0.625 that
+            floating point holds exactly, so `value - best_value > min_delta` passes them too.)
         mode: "max" for a metric to maximise (accuracy), "min" for one to minimise (loss).
 
     Call `step(value)` once per epoch, epochs numbered 0, 1, 2, ... in call order. The first

@@ -88,4 +88,16 @@ STUDENTS = [
         ),
         loses=(f"{GID}_forward_test", f"{GID}_backward_alt_speed", f"{GID}_rules", f"{GID}_fc_net"),
     ),
+    SimulatedStudent(
+        "bn_layernorm_over_the_batch",
+        "layer norm's forward takes its statistics over the batch (dim 0) instead of each row's features "
+        "(the FC net with layer norm uses it, so that cell goes too)",
+        notebooks=NOTEBOOK,
+        edits=(Edit("batchnorm.py",
+                    "    mean = x.mean(dim=1, keepdim=True)  # (N, 1)\n    centred = x - mean  # (N, D)\n"
+                    "    var = (centred**2).mean(dim=1, keepdim=True)  # (N, 1) biased\n",
+                    "    mean = x.mean(dim=0, keepdim=True)\n    centred = x - mean\n"
+                    "    var = (centred**2).mean(dim=0, keepdim=True)\n"),),
+        loses=(f"{GID}_layernorm", f"{GID}_fc_net"),
+    ),
 ]

@@ -1,5 +1,6 @@
-"""Simulated students of a2 `convolutional_networks`: two hand-ins with planted mistakes, each
-in different graded cells, and one correct solution written differently. Each hands in only
+"""Simulated students of a2 `convolutional_networks`: three hand-ins with planted mistakes, each
+in different graded cells (one a pooling backward that breaks only on ties, one a network that
+leaves out its regulariser), and one correct solution written differently. Each hands in only
 convolutional_networks.ipynb (with every a2 module); `dl4cv prove a2 --notebook
 convolutional_networks` grades them and checks each scores exactly as listed."""
 
@@ -25,6 +26,17 @@ POOL_FORWARD_BODY = """    windows = x.unfold(2, ph, stride).unfold(3, pw, strid
 """
 
 POOL_BACKWARD_ADD = """    dx = x.new_zeros(N * C * H * W).index_add_(0, flat.reshape(-1), dout.reshape(-1))
+"""
+
+POOL_BACKWARD_BODY = """    N, C, H, W = x.shape
+    _, _, H_out, W_out = dout.shape
+    device = x.device
+    rows = torch.arange(H_out, device=device).reshape(H_out, 1) * stride + argmax // pw  # (N, C, H_out, W_out)
+    cols = torch.arange(W_out, device=device) * stride + argmax % pw  # (N, C, H_out, W_out)
+    images = torch.arange(N * C, device=device).reshape(N, C, 1, 1)
+    flat = (images * H + rows) * W + cols  # flat index of every maximum in x
+    dx = x.new_zeros(N * C * H * W).index_add_(0, flat.reshape(-1), dout.reshape(-1))
+    dx = dx.reshape(N, C, H, W)
 """
 
 GROUPNORM_VARIANCE = "    inv_std = (groups.var(dim=2, unbiased=False, keepdim=True) + eps).rsqrt()  # (N, G, 1)\n"
@@ -109,5 +121,32 @@ STUDENTS = [
             "a2_convolutional_networks_max_pool_fast",
             "a2_convolutional_networks_networks_no_shortcuts",
         ),
+    ),
+    SimulatedStudent(
+        "conv_tied_pool_no_penalty",
+        "the fast pooling backward sends each window's gradient to every element equal to its maximum "
+        "(right on random floats, wrong on ReLU'd windows of zeros); DeepConvNet leaves the regulariser "
+        "out of both its loss and its gradients (its gradient check still agrees)",
+        notebooks=NOTEBOOK,
+        edits=(
+            Edit("conv_layers.py", POOL_BACKWARD_BODY,
+                 "    N, C, H, W = x.shape\n"
+                 "    _, _, H_out, W_out = dout.shape\n"
+                 "    ph = pool_param[\"pool_height\"]\n"
+                 "    windows = x.unfold(2, ph, stride).unfold(3, pw, stride)  # (N, C, H_out, W_out, ph, pw)\n"
+                 "    tied = (windows == windows.amax(dim=(4, 5), keepdim=True)).to(x.dtype)  # every maximum, ties included\n"
+                 "    share = tied * dout[..., None, None]\n"
+                 "    r = (torch.arange(H_out, device=x.device) * stride)[:, None, None, None] + torch.arange(ph, device=x.device)[None, None, :, None]\n"
+                 "    c = (torch.arange(W_out, device=x.device) * stride)[None, :, None, None] + torch.arange(pw, device=x.device)[None, None, None, :]\n"
+                 "    images = torch.arange(N * C, device=x.device).reshape(N, C, 1, 1, 1, 1) * (H * W)\n"
+                 "    flat = images + r * W + c  # (N, C, H_out, W_out, ph, pw) positions in x\n"
+                 "    dx = x.new_zeros(N * C * H * W).index_add_(0, flat.reshape(-1), share.reshape(-1)).reshape(N, C, H, W)\n"),
+            Edit("cnn.py",
+                 "        for i in range(1, L + 1):\n"
+                 "            W = p[f\"W{i}\"]\n"
+                 "            loss = loss + self.reg * (W * W).sum()\n"
+                 "            grads[f\"W{i}\"] = grads[f\"W{i}\"] + 2 * self.reg * W\n", ""),
+        ),
+        loses=("a2_convolutional_networks_max_pool_fast", "a2_convolutional_networks_deep_convnet"),
     ),
 ]

@@ -1,5 +1,6 @@
-"""Simulated students of a2 `dropout`: two submissions with planted mistakes, each costing
-exactly the cells listed, and one correct solution written differently."""
+"""Simulated students of a2 `dropout`: submissions with planted mistakes (one a mask drawn on the
+CPU whatever the input's device, caught without a GPU), each costing exactly the cells listed,
+and one correct solution written differently."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -42,5 +43,13 @@ STUDENTS = [
                     "        out = torch.nn.functional.dropout(x, p, training=True)\n"
                     "        mask = (out != 0).to(x.dtype) / (1 - p)\n"),),
         loses=(f"{GID}_seed", f"{GID}_rules", f"{GID}_fc_net"),
+    ),
+    SimulatedStudent(
+        "drop_mask_on_the_cpu",
+        "the mask drawn with torch.rand(x.shape, ...) without device=: right on the CPU, an error for inputs on a GPU",
+        notebooks=NOTEBOOK,
+        edits=(Edit("dropout.py", "        uniform = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)  # like x\n",
+                    "        uniform = torch.rand(x.shape, generator=generator, dtype=x.dtype)\n"),),
+        loses=(f"{GID}_rules",),
     ),
 ]

@@ -37,7 +37,7 @@ STUDENTS = [
     SimulatedStudent(
         "torch_alt_correct",
         "a correct solution written differently (F.linear, sub_/zero_, a strides list for the "
-        "ResNet, phase tables for one-cycle, sign-flipped early stopping, inference_mode)",
+        "ResNet, phase tables for one-cycle, sign-flipped early stopping written as a difference, inference_mode)",
         notebooks=NOTEBOOK,
         edits=(
             Edit("pytorch_nets.py",
@@ -85,7 +85,7 @@ STUDENTS = [
                  "        elif self.mode == \"max\":\n            improved = value > self.best_value + self.min_delta\n"
                  "        else:\n            improved = value < self.best_value - self.min_delta\n",
                  "        sign = 1.0 if self.mode == \"max\" else -1.0\n"
-                 "        improved = self.best_value is None or sign * value > sign * self.best_value + self.min_delta\n"),
+                 "        improved = self.best_value is None or sign * (value - self.best_value) > self.min_delta\n"),
             Edit("training.py",
                  "    with torch.no_grad():\n        for x, y in loader:\n            x, y = x.to(device), y.to(device)\n"
                  "            scores = model(x)  # (B, C)\n"
