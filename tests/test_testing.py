@@ -236,3 +236,10 @@ def test_autograd_is_found_by_what_runs_not_by_names():
     with pytest.raises(AssertionError, match="records gradients") as failure:
         assert_no_autograd(ev.square_gradient_by_autograd, x)
     assert "square_gradient_by_autograd" in str(failure.value)
+
+
+def test_numeric_gradient_names_what_is_wrong_with_its_inputs():
+    with pytest.raises(TypeError, match="dtype torch.int64"):
+        numeric_gradient(lambda v: v * 2, torch.arange(3))
+    with pytest.raises(ValueError, match=r"f\(x\) has shape \(3,\) but upstream has shape \(4,\)"):
+        numeric_gradient(lambda v: v * 2, torch.zeros(3, dtype=torch.float64), torch.ones(4, dtype=torch.float64))

@@ -75,6 +75,15 @@ def numeric_gradient(
     `x` is perturbed in place one element at a time and restored; use float64 for accuracy.
     Returns a tensor shaped like `x`.
     """
+    if not x.is_floating_point():
+        raise TypeError(f"numeric_gradient: x has dtype {x.dtype}; it needs a floating-point tensor (use float64)")
+    if upstream is not None:
+        shape = tuple(torch.as_tensor(f(x)).shape)
+        if shape != tuple(upstream.shape):
+            raise ValueError(
+                f"numeric_gradient: f(x) has shape {shape} but upstream has shape {tuple(upstream.shape)}; "
+                "pass the upstream gradient of f's output"
+            )
     probe = x.view(-1)
     slopes = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
     scale = 1.0 if upstream is None else upstream
