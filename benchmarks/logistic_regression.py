@@ -1,6 +1,8 @@
 """a0 logistic regression: the reference trained on every sneaker and ankle-boot image of the
 Fashion-MNIST training set and measured once on the 2,000 test images of those two classes;
-then the one-hidden-layer net on the generated pinwheel, for several hidden sizes.
+then the one-hidden-layer net on the generated pinwheel, for several hidden sizes; and the
+margin of the graded pinwheel bar: 8 hidden units trained as the hidden test trains them, from
+every start `net_initialize`'s docstring allows (five ways of drawing the weights) on 40 pinwheels.
 
 The bar (95% test accuracy) means something for this pair: the nearest class mean, measured
 here too, stays well below it, so only a trained linear model gets there.
@@ -17,7 +19,9 @@ from dl4cv import data
 
 TITLE = "a0 logistic regression: sneaker vs ankle boot, and the planar net"
 BAR = 0.95
-PLANAR_BAR = 0.85
+PLANAR_BAR = 0.80  # what the hidden test asks of 8 hidden units after 1000 steps
+BAR_SEEDS = range(20, 60)
+BAR_ITERATIONS = 1000
 LEARNING_RATE = 0.5
 CHECKPOINTS = [250, 500, 1000]  # cumulative iterations at which test accuracy is recorded
 HIDDEN_SIZES = [1, 2, 4, 8, 20, 50]
@@ -86,9 +90,54 @@ def _planar(lr) -> dict:
     }
 
 
+def _draw(way: str, num_inputs: int, num_hidden: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W1 (D, H), W2 (H,)) drawn one of the ways the docstring allows, before the 0.5 scale."""
+    if way == "W1 then W2":
+        return torch.randn(num_inputs, num_hidden, generator=generator), torch.randn(num_hidden, generator=generator)
+    if way == "W2 then W1":
+        w2 = torch.randn(num_hidden, generator=generator)
+        return torch.randn(num_inputs, num_hidden, generator=generator), w2
+    if way == "W1 drawn transposed":
+        return torch.randn(num_hidden, num_inputs, generator=generator).T.contiguous(), torch.randn(num_hidden, generator=generator)
+    if way == "one draw, split":
+        flat = torch.randn(num_inputs * num_hidden + num_hidden, generator=generator)
+        return flat[: num_inputs * num_hidden].view(num_inputs, num_hidden), flat[num_inputs * num_hidden :]
+    if way == "W2 as a column, first":
+        w2 = torch.randn(num_hidden, 1, generator=generator)[:, 0]
+        return torch.randn(num_inputs, num_hidden, generator=generator), w2
+    raise ValueError(way)
+
+
+WAYS = ["W1 then W2", "W2 then W1", "W1 drawn transposed", "one draw, split", "W2 as a column, first"]
+
+
+def _planar_bar(lr) -> dict:
+    """Training accuracy of 8 hidden units after BAR_ITERATIONS steps, per way of drawing the start."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = {}
+    try:
+        for way in WAYS:
+            accuracies = []
+            for seed in BAR_SEEDS:
+                x, y = lr.make_planar(400, seed=seed)
+                w1, w2 = _draw(way, 2, 8, torch.Generator().manual_seed(seed))
+                params = {"W1": 0.5 * w1, "b1": torch.zeros(8), "W2": 0.5 * w2, "b2": torch.zeros(())}
+                for _ in range(BAR_ITERATIONS):
+                    _, cache = lr.net_forward(params, x)
+                    params = lr.net_update(params, lr.net_backward(params, cache, y), NET_LEARNING_RATE)
+                accuracies.append(_accuracy(lr.net_predict(params, x), y))
+            ranked = torch.tensor(accuracies)
+            rows[way] = {"min": ranked.min().item(), "p05": ranked.quantile(0.05).item(),
+                         "median": ranked.median().item(), "max": ranked.max().item()}  # fmt: skip
+    finally:
+        torch.set_num_threads(previous)
+    return {"pinwheels": len(BAR_SEEDS), "iterations": BAR_ITERATIONS, "ways": rows}
+
+
 def measure() -> dict:
     lr = reference_module("a0", "logistic_regression")
-    return {"fashion": _logistic_regression(lr), "planar": _planar(lr)}
+    return {"fashion": _logistic_regression(lr), "planar": _planar(lr), "planar_bar": _planar_bar(lr)}
 
 
 def render(figures: dict) -> str:
@@ -122,5 +171,20 @@ def render(figures: dict) -> str:
     if best8 is not None:
         verdict = "meets" if best8["train_accuracy"] >= PLANAR_BAR else "MISSES"
         lines += ["", f"8 hidden units {verdict} the planar bar of {PLANAR_BAR:.0%} training accuracy."]
+    bar = figures.get("planar_bar")
+    if bar is not None:
+        lowest = min(row["min"] for row in bar["ways"].values())
+        lines += [
+            "",
+            f"Margin of the graded bar ({PLANAR_BAR:.0%} for 8 hidden units after {bar['iterations']:,} steps at "
+            f"learning rate {NET_LEARNING_RATE}): training accuracy on {bar['pinwheels']} pinwheels from every "
+            "start the docstring allows.",
+            "",
+            "| way of drawing the start | lowest | 5th percentile | median | highest |",
+            "|---|---|---|---|---|",
+            *(f"| {way} | {r['min']:.1%} | {r['p05']:.1%} | {r['median']:.1%} | {r['max']:.1%} |" for way, r in bar["ways"].items()),
+            "",
+            f"Lowest of all: {lowest:.1%}, {lowest - PLANAR_BAR:+.1%} above the bar.",
+        ]
     lines += ["", measured_line(figures)]
     return "\n".join(lines)

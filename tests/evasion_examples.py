@@ -147,3 +147,8 @@ def square_gradient_by_autograd(x):
 def grey_by_unpacking(images):
     r, g, b = images.transpose(0, 1)  # iterates over the 3 channels, whatever the batch
     return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def sample_rows(x, generator):
+    index = torch.randperm(x.shape[0], generator=generator)[:3].to(x.device)  # drawn on the CPU, then moved
+    return x[index]

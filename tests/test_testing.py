@@ -202,6 +202,7 @@ def test_what_cuda_accepts_is_a_warning_not_a_failure():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_device_clean(ev.scale_by_a_cpu_scalar, torch.randn(6))  # CPU scalars are fine anywhere
+        assert_device_clean(ev.sample_rows, torch.randn(6), torch.Generator().manual_seed(0))  # moved with .to
 
 
 def pairs(n):

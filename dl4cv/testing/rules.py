@@ -55,7 +55,9 @@ def _device_findings(name: str, records: Iterable[Record]) -> list[str]:
         errors += [e for e in record.device_errors if e not in errors]
         notes += [w for w in record.device_warnings if w not in notes]
     for note in notes:
-        warnings.warn(f"{name}: {note}", DeviceWarning, stacklevel=3)
+        # stacklevel 1: Python prints the source line the warning points at, and a test cell's
+        # line may be a hidden test; this line of the library is safe to show.
+        warnings.warn(f"{name}: {note}", DeviceWarning, stacklevel=1)
     return errors
 
 

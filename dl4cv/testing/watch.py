@@ -120,8 +120,19 @@ class _Watcher(TorchFunctionMode):
             if where:
                 record.conversions.append(f"{where}: {CONVERSIONS[name]} turns the tensor into Python values")
         result = func(*args, **kwargs)
+        if func in _MOVES and result is args[0] and self.is_stray(result) and self._moves_to_inputs(args, kwargs):
+            # `.to(device)` returns the tensor itself when it is already there (always, on a CPU
+            # run); on a GPU it would be a new tensor on the inputs' device, so hand back one.
+            result = result.view_as(result)
         self._follow_devices(func, args, kwargs, result, caller)
         return result
+
+    def _moves_to_inputs(self, args, kwargs) -> bool:
+        """Whether a `.to`/`.type_as`/`.cuda` call names a device or a tensor of the inputs."""
+        target = [*args[1:], *kwargs.values()]
+        return any(
+            isinstance(a, (torch.device, str)) or (isinstance(a, torch.Tensor) and not self.is_stray(a)) for a in target
+        )
 
     def _follow_devices(self, func, args, kwargs, result, caller) -> None:
         tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
@@ -135,10 +146,7 @@ class _Watcher(TorchFunctionMode):
             self.mark(result)
             return
         if func in _MOVES:
-            target = [*args[1:], *kwargs.values()]
-            moved = any(isinstance(a, (torch.device, str, torch.Tensor)) and not (
-                isinstance(a, torch.Tensor) and self.is_stray(a)) for a in target)
-            if func is torch.Tensor.cuda or moved or not stray:
+            if func is torch.Tensor.cuda or self._moves_to_inputs(args, kwargs) or not stray:
                 return
             self.mark(result)
             return
