@@ -18,11 +18,7 @@ GRADIENTS = """    gx = torch.zeros_like(grey)
     gy[:, 1:-1, :] = grey[:, 2:, :] - grey[:, :-2, :]
 """
 
-BINNING = """    lower = position.floor()  # (N, h, w), whole numbers 0..num_bins kept as floats (fast)
-    upper_weight = position - lower  # share of the vote that goes to the next bin
-    lower = torch.where(lower >= num_bins, lower - num_bins, lower)  # orientation pi is 0
-    upper = torch.where(lower + 1 >= num_bins, lower + 1 - num_bins, lower + 1)
-    # First histogram slot of the cell each pixel falls in, cells numbered row by row.
+CELL_VOTES = """    # First histogram slot of the cell each pixel falls in, cells numbered row by row.
     cell_row = torch.arange(rows * cell_size, device=gx.device) // cell_size  # (h,)
     cell_col = torch.arange(cols * cell_size, device=gx.device) // cell_size  # (w,)
     offset = ((cell_row[:, None] * cols + cell_col[None, :]) * num_bins).to(gx.dtype)  # (h, w)
@@ -31,6 +27,12 @@ BINNING = """    lower = position.floor()  # (N, h, w), whole numbers 0..num_bin
     hist.scatter_add_(1, (offset + upper).long().flatten(1), (magnitude * upper_weight).flatten(1))
     hist = hist.view(N, rows, cols, num_bins)
 """
+
+BINNING = """    lower = position.floor()  # (N, h, w), whole numbers 0..num_bins kept as floats (fast)
+    upper_weight = position - lower  # share of the vote that goes to the next bin
+    lower = torch.where(lower >= num_bins, lower - num_bins, lower)  # orientation pi is 0
+    upper = torch.where(lower + 1 >= num_bins, lower + 1 - num_bins, lower + 1)
+""" + CELL_VOTES
 
 HUE = """    value = x.amax(dim=1)  # (N, H, W)
     chroma = value - x.amin(dim=1)  # (N, H, W)
@@ -45,15 +47,6 @@ HUE = """    value = x.amax(dim=1)  # (N, H, W)
     hue = torch.where(chroma > 0, hue / 6, 0.0)
 """
 
-CELL_VOTES = """    # First histogram slot of the cell each pixel falls in, cells numbered row by row.
-    cell_row = torch.arange(rows * cell_size, device=gx.device) // cell_size  # (h,)
-    cell_col = torch.arange(cols * cell_size, device=gx.device) // cell_size  # (w,)
-    offset = ((cell_row[:, None] * cols + cell_col[None, :]) * num_bins).to(gx.dtype)  # (h, w)
-    hist = gx.new_zeros(N, rows * cols * num_bins)
-    hist.scatter_add_(1, (offset + lower).long().flatten(1), (magnitude * (1 - upper_weight)).flatten(1))
-    hist.scatter_add_(1, (offset + upper).long().flatten(1), (magnitude * upper_weight).flatten(1))
-    hist = hist.view(N, rows, cols, num_bins)
-"""
 
 COUNTING = """    bins = (values * num_bins).long().clamp(0, num_bins - 1).flatten(1)  # (N, H * W)
     hist = values.new_zeros(values.shape[0], num_bins)
