@@ -18,6 +18,7 @@ from dl4cv.course.report import CellScore, export_canvas
 def course(tmp_path) -> Path:
     (tmp_path / "release" / "a1").mkdir(parents=True)
     (tmp_path / "source" / "a1").mkdir(parents=True)
+    (tmp_path / "source" / "a1" / "knn.ipynb").write_text("{}")  # a folder with a notebook is an assignment
     for name in ("knn.ipynb", "features.ipynb"):
         (tmp_path / "release" / "a1" / name).write_text("{}")
     return tmp_path

@@ -23,8 +23,8 @@ from dl4cv.course import notebooks
 from dl4cv.course.modules import student_modules
 
 
-# What a working copy of a course needs: its config, sources, releases and simulated classes.
-COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", "tests/classroom")
+# What a working copy of a course needs: its config, sources, releases, simulated classes and handouts.
+COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", "tests/classroom", "assignments")
 
 
 def copy_course(*, root: Path, target: Path) -> Path:

@@ -1,8 +1,9 @@
 """Finding the course folder and loading its settings.
 
-nbgrader's own settings live in `nbgrader_config.py` at the course root; dl4cv's few settings
-(the course repository URL that notebooks install from) live in `pyproject.toml` under
-`[tool.dl4cv]`, so each is configured in exactly one place.
+nbgrader's own settings live in `nbgrader_config.py` at the course root; dl4cv's one setting
+(the course repository URL that notebooks install from) lives in `pyproject.toml` under
+`[tool.dl4cv]`, so each is configured in exactly one place. Assignments are not configured at
+all: every folder of `source/` that holds a notebook is one.
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def require_assignment(root: Path, assignment: str) -> None:
-    """Raise `CourseError` unless `source/<assignment>/` exists under the course `root`."""
-    source = Path(root) / "source"
-    if not (source / assignment).is_dir():
-        known = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
-        raise CourseError(f"no assignment {assignment!r}: there is no source/{assignment}/ "
+    """Raise `CourseError` unless `source/<assignment>/` holds a notebook under the course `root`."""
+    if assignment not in discover_assignments(root):
+        known = discover_assignments(root)
+        raise CourseError(f"no assignment {assignment!r}: there is no source/{assignment}/ with a notebook "
                           f"(assignments here: {', '.join(known) or 'none'})")  # fmt: skip
 
 
@@ -59,22 +59,32 @@ def load_nbgrader_config(root: Path, **overrides: dict) -> Config:
     return config
 
 
+def discover_assignments(root: Path) -> tuple[str, ...]:
+    """Every folder of `source/` that holds a notebook, in name order (a0, a1, ...): an assignment
+    exists because its notebooks do, so none can be forgotten in a list."""
+    source = Path(root) / "source"
+    if not source.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))))
+
+
 @dataclass(frozen=True)
 class CourseSettings:
-    """dl4cv's own settings from `[tool.dl4cv]` in pyproject.toml."""
+    """dl4cv's own settings: `repository` from `[tool.dl4cv]` in pyproject.toml, and the
+    assignments found in `source/`."""
 
     repository: str
     assignments: tuple[str, ...]
 
 
 def course_settings(root: Path) -> CourseSettings:
-    """Read `[tool.dl4cv]`; `assignments` lists the assignment folders in teaching order."""
+    """Read `[tool.dl4cv]` and discover the assignments."""
     data = tomllib.loads((Path(root) / "pyproject.toml").read_text(encoding="utf-8"))
     section = data.get("tool", {}).get("dl4cv", {})
-    return CourseSettings(
-        repository=section["repository"],
-        assignments=tuple(section.get("assignments", [])),
-    )
+    if "assignments" in section:
+        raise CourseError("pyproject.toml: [tool.dl4cv] assignments is no longer read: every folder of source/ "
+                          "with a notebook is an assignment; remove the line")  # fmt: skip
+    return CourseSettings(repository=section["repository"], assignments=discover_assignments(root))
 
 
 def tool_environment() -> dict[str, str]:
