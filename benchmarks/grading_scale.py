@@ -22,13 +22,14 @@ import time
 from pathlib import Path
 
 from benchmarks.common import measured_line
+from dl4cv import env
 from dl4cv.course.classroom import write_submission
 from dl4cv.course.grade import grade_assignment, kernel_environment
 from dl4cv.course.report import gradebook_scores
 from tests.tiny_course import AID, HONEST, tiny_course
 
 TITLE = "Grading at scale: 100 submissions, local and on a Dask cluster"
-NUM_SUBMISSIONS = int(os.environ.get("DL4CV_BENCH_SUBMISSIONS", "100"))
+NUM_SUBMISSIONS = env.integer("DL4CV_BENCH_SUBMISSIONS")
 JOBS = 2
 REPEATS = 5
 

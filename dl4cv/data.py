@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from dl4cv import env
+
 DATA_DIR_ENV = "DL4CV_DATA"
 OFFLINE_ENV = "DL4CV_OFFLINE"
 DATASET_ENV = "DL4CV_DATASET"
@@ -106,13 +108,12 @@ class Dataset:
 
 def data_root() -> Path:
     """The data root, absolute: `$DL4CV_DATA` when set and non-empty, else `~/.dl4cv/data`."""
-    value = os.environ.get(DATA_DIR_ENV, "").strip()
-    return Path(os.path.abspath((Path(value) if value else DEFAULT_DATA_DIR).expanduser()))
+    return Path(os.path.abspath(env.path(DATA_DIR_ENV) or DEFAULT_DATA_DIR.expanduser()))
 
 
 def is_offline() -> bool:
-    """True when `DL4CV_OFFLINE` is 1/true/yes (case-insensitive): never download."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    """True when `DL4CV_OFFLINE` is on (1/true/yes/on; see `dl4cv.env.flag`): never download."""
+    return env.flag(OFFLINE_ENV)
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -184,7 +185,7 @@ def _complete(folder: Path, names: Sequence[str], tried: list[str], note: str = 
 def _try_download(tried: list[str], offline: bool, fetch: Callable[[], Any], what: str) -> bool:
     """Run `fetch` unless offline; record a skip or failure in `tried`. True on success."""
     if offline:
-        tried.append(f"download: skipped ({OFFLINE_ENV}={os.environ.get(OFFLINE_ENV, '').strip()})")
+        tried.append(f"download: skipped ({OFFLINE_ENV}={env.text(OFFLINE_ENV)})")
         return False
     try:
         fetch()
@@ -352,7 +353,7 @@ def load_dataset(name: str = "auto") -> Dataset:
     disk or can be downloaded, else Fashion-MNIST. Results are cached per (name, data root, offline).
     Raises ValueError for an unknown name and DatasetNotFoundError when no copy can be had.
     """
-    override = os.environ.get(DATASET_ENV, "").strip() if name == "auto" else ""
+    override = env.text(DATASET_ENV) if name == "auto" else ""
     try:
         resolved = canonical_name(override or name)
     except ValueError as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
+
+from dl4cv import env
 
 DEVICE_ENV = "DL4CV_DEVICE"
 
@@ -14,7 +14,7 @@ def default_device() -> torch.device:
 
     `DL4CV_DEVICE=cpu` (or `cuda`, `cuda:1`) forces a choice; otherwise CUDA when available.
     """
-    requested = os.environ.get(DEVICE_ENV, "").strip()
+    requested = env.text(DEVICE_ENV)
     if requested:
         device = torch.device(requested)
         if device.type == "cuda" and not torch.cuda.is_available():

@@ -6,16 +6,17 @@ mode, only on less data. CI and the autograder run notebooks in fast mode.
 
 from __future__ import annotations
 
-import os
 from typing import TypeVar
+
+from dl4cv import env
 
 FAST_ENV = "DL4CV_FAST"
 T = TypeVar("T")
 
 
 def is_fast() -> bool:
-    """True when `DL4CV_FAST` is set to 1/true/yes (case-insensitive)."""
-    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when `DL4CV_FAST` is on (1/true/yes/on; see `dl4cv.env.flag`)."""
+    return env.flag(FAST_ENV)
 
 
 def pick(full: T, fast: T) -> T:

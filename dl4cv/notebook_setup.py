@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dl4cv import env
+
 if TYPE_CHECKING:  # torch is imported lazily: the module must import even before torch does
     import torch
 
@@ -90,7 +92,7 @@ def _valid_assignment(assignment: str) -> str:
 
 
 def _drive_dir(cwd: Path, home: Path, environ: Mapping[str, str], drive_dir: Path | str | None) -> Path:
-    raw = str(drive_dir) if drive_dir is not None else environ.get(DRIVE_DIR_ENV, "").strip()
+    raw = str(drive_dir) if drive_dir is not None else env.text(DRIVE_DIR_ENV, environ)
     if not raw:
         return DEFAULT_DRIVE_DIR
     if raw == "~" or raw.startswith("~/"):

@@ -46,13 +46,17 @@ def require_assignment(root: Path, assignment: str) -> None:
                           f"(assignments here: {', '.join(known) or 'none'})")  # fmt: skip
 
 
-def load_nbgrader_config(root: Path, **overrides: dict) -> Config:
+def load_nbgrader_config(root: Path, *, gradebook: str | None = None, **overrides: dict) -> Config:
     """The course's nbgrader config, with its root pinned and `overrides` merged on top.
 
-    `overrides` map a class name to trait values, e.g. `Execute={"timeout": 60}`.
+    `gradebook` (an SQLAlchemy URL) replaces the course's gradebook for this call only: the demo
+    passes its own instead of changing the environment. `overrides` map a class name to trait
+    values, e.g. `Execute={"timeout": 60}`.
     """
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
+    if gradebook:
+        config.CourseDirectory.db_url = gradebook
     for section, values in overrides.items():
         for key, value in values.items():
             config[section][key] = value

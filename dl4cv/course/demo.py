@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,9 +32,10 @@ def _clear_previous(root: Path, assignment: str, student: str) -> None:
         shutil.rmtree(root / folder / student / assignment, ignore_errors=True)
 
 
-def check_expectations(*, root: Path, assignment: str, students, statuses: dict[str, str]) -> list[str]:
+def check_expectations(*, root: Path, assignment: str, students, statuses: dict[str, str],
+                       gradebook: str | None = None) -> list[str]:  # fmt: skip
     """Every status and autograded score that differs from what the class file expects."""
-    scores = gradebook_scores(root=root, assignment=assignment)
+    scores = gradebook_scores(root=root, assignment=assignment, gradebook=gradebook)
     problems = []
     for student in students:
         status = statuses.get(student.id, "not graded")
@@ -67,54 +66,48 @@ def run_demo(
     root = Path(root).resolve()
     require_assignment(root, assignment)
     grading_isolation(root=root, allow_unisolated=allow_unisolated)  # refuse before releasing anything
-    with _demo_gradebook(root):
-        return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
-                         allow_unisolated=allow_unisolated)  # fmt: skip
+    return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
+                     allow_unisolated=allow_unisolated, gradebook=_fresh_demo_gradebook(root))  # fmt: skip
 
 
-@contextlib.contextmanager
-def _demo_gradebook(root: Path):
+def _fresh_demo_gradebook(root: Path) -> str:
+    """The URL of an empty `reports/demo/gradebook.db`, handed to every step of the demo."""
     path = root / "reports" / "demo" / "gradebook.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    previous = os.environ.get("DL4CV_DB_URL")
-    os.environ["DL4CV_DB_URL"] = f"sqlite:///{path}"
-    try:
-        yield path
-    finally:
-        if previous is None:
-            os.environ.pop("DL4CV_DB_URL", None)
-        else:
-            os.environ["DL4CV_DB_URL"] = previous
+    return f"sqlite:///{path}"
 
 
 def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, notebook: str | None,
-              allow_unisolated: bool) -> DemoOutcome:  # fmt: skip
+              allow_unisolated: bool, gradebook: str) -> DemoOutcome:  # fmt: skip
     start = time.perf_counter()
-    release_assignment(root=root, assignment=assignment)
+    release_assignment(root=root, assignment=assignment, gradebook=gradebook)
     students = load_class(root=root, assignment=assignment, notebook=notebook)
     for student in students:
         _clear_previous(root, assignment, student.id)
         write_submission(student, root=root, assignment=assignment)
     results = grade_assignment(
         root=root, assignment=assignment, students=[s.id for s in students], jobs=jobs, progress=progress,
-        allow_unisolated=allow_unisolated,
+        allow_unisolated=allow_unisolated, gradebook=gradebook,
     )
     statuses = {r.student: r.status for r in results}
     grades_csv = export_grades(
-        root=root, assignment=assignment, path=root / "reports" / assignment / "grades.csv", statuses=statuses
+        root=root, assignment=assignment, path=root / "reports" / assignment / "grades.csv", statuses=statuses,
+        gradebook=gradebook,
     )
     # Only the simulated students: autograded/ may also hold real students graded elsewhere.
-    feedback = [path for s in students for path in generate_feedback(root=root, assignment=assignment, student=s.id)]
+    feedback = [path for s in students
+                for path in generate_feedback(root=root, assignment=assignment, student=s.id, gradebook=gradebook)]
     ids = {s.id for s in students}
-    scores = {k: v for k, v in gradebook_scores(root=root, assignment=assignment).items() if k in ids}
+    scores = {k: v for k, v in gradebook_scores(root=root, assignment=assignment, gradebook=gradebook).items() if k in ids}
     prefix = f"{assignment}_{notebook or Path(next(iter((root / 'source' / assignment).glob('*.ipynb')))).stem}_"
     return DemoOutcome(
         assignment=assignment,
         table=format_table(scores, prefix=prefix, statuses=statuses),
         grades_csv=grades_csv,
         feedback=[p for p in feedback if p.parts[-3] in ids],
-        mismatches=check_expectations(root=root, assignment=assignment, students=students, statuses=statuses),
+        mismatches=check_expectations(root=root, assignment=assignment, students=students, statuses=statuses,
+                                      gradebook=gradebook),
         seconds=time.perf_counter() - start,
     )
 

@@ -20,6 +20,18 @@ def isolation_summary(config) -> str:
     return f"NOT ISOLATED ({isolation.level}): {isolation.problem}; {refusal}"
 
 
+def limits_summary(config) -> str:
+    """One line: the limits in force for each graded notebook (defaults or nbgrader_config.py)."""
+    from nbgrader.preprocessors import Execute
+
+    from dl4cv.course.sandbox import Sandbox
+
+    box, cell = Sandbox(config=config), Execute(config=config)
+    return (f"notebook {box.notebook_timeout} s, cell {cell.timeout} s, memory {box.memory_mb} MiB, "
+            f"{box.max_processes} processes, files up to {box.max_file_mb} MiB, "
+            f"network {'on' if box.network else 'off'}")  # fmt: skip
+
+
 def diagnose(*, root: Path, jobs: int | None = None) -> list[str]:
     """Human-readable lines: Python, torch and CUDA, data, the grading kernel and its isolation,
     the gradebook. `jobs` is the number of notebooks graded at once (default: the CPU cores)."""
@@ -48,7 +60,9 @@ def diagnose(*, root: Path, jobs: int | None = None) -> list[str]:
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = kernel_environment(jobs=jobs)["OMP_NUM_THREADS"]
     lines.append(f"grading  {jobs} kernel(s) at once (--jobs), {threads} CPU thread(s) each")
-    lines.append(f"sandbox  {isolation_summary(load_nbgrader_config(Path(root).resolve()))}")
+    config = load_nbgrader_config(Path(root).resolve())
+    lines.append(f"sandbox  {isolation_summary(config)}")
+    lines.append(f"limits   {limits_summary(config)}")
     coursedir = CourseDirectory(config=load_nbgrader_config(Path(root).resolve()))
     lines.append(f"nbgrader {nbgrader.__version__}, gradebook {coursedir.db_url}")
     return lines

@@ -232,7 +232,11 @@ def execute_in_subprocess(task: ExecutionTask) -> NotebookRun:
     The child gets the whole-notebook limit plus a minute before it is killed, in case the sandbox's
     own watchdog failed.
     """
-    notebook_limit = float(task.config.get("Sandbox", {}).get("notebook_timeout", 900))
+    from traitlets.config import Config
+
+    from dl4cv.course.sandbox import Sandbox
+
+    notebook_limit = float(Sandbox(config=Config(task.config)).notebook_timeout)
     with tempfile.TemporaryDirectory(prefix="dl4cv-task-") as scratch:
         task_file, run_file = Path(scratch) / "task.pickle", Path(scratch) / "run.pickle"
         task_file.write_bytes(pickle.dumps(task))

@@ -34,7 +34,7 @@ class FeedbackError(RuntimeError):
     """nbgrader could not generate feedback; the message carries its log."""
 
 
-def generate_feedback(*, root: Path, assignment: str, student: str | None = None) -> list[Path]:
+def generate_feedback(*, root: Path, assignment: str, student: str | None = None, gradebook: str | None = None) -> list[Path]:
     """Write `feedback/<student>/<assignment>/*.html` for one or all graded students.
 
     Raises `CourseError` for an unknown assignment or when nothing is graded yet."""
@@ -51,6 +51,7 @@ def generate_feedback(*, root: Path, assignment: str, student: str | None = None
     os.environ["PATH"] = tool_environment()["PATH"]
     config = load_nbgrader_config(
         root,
+        gradebook=gradebook,
         GenerateFeedback={"preprocessors": [GetGrades, ScrubHiddenTracebacks, ClearHiddenTests, CSSHTMLHeaderPreprocessor]},
     )
     result = NbGraderAPI(config=config).generate_feedback(assignment, student_id=student, force=True)

@@ -291,12 +291,14 @@ def grade_assignment(
     scheduler: str | None = None,
     allow_unisolated: bool = False,
     progress: bool = True,
+    gradebook: str | None = None,
 ) -> list[SubmissionResult]:
     """Autograde `assignment` for `students` (default: everyone in submitted/) in parallel.
 
     `jobs` worker processes execute notebooks (default: the number of cores), or, with
     `scheduler` (a Dask scheduler address such as `tcp://10.0.0.5:8786`), the cluster's workers
-    do. Returns one `SubmissionResult` per student, in the order of `students`.
+    do. Scores go into `gradebook` (an SQLAlchemy URL), by default the course's. Returns one
+    `SubmissionResult` per student, in the order of `students`.
 
     Raises `UnisolatedError` before touching anything when kernels cannot be isolated (here, or on
     a cluster worker), unless `allow_unisolated` (or `c.Sandbox.allow_unisolated`) accepts the
@@ -312,7 +314,7 @@ def grade_assignment(
     require_assignment(root, assignment)
     jobs = max(1, jobs or os.cpu_count() or 1)
     os.environ["PATH"] = tool_environment()["PATH"]
-    config = load_nbgrader_config(root, Autograde={"autograde_preprocessors": []})
+    config = load_nbgrader_config(root, gradebook=gradebook, Autograde={"autograde_preprocessors": []})
     if allow_unisolated:
         config.Sandbox.allow_unisolated = True
     isolation = grading_isolation(root=root, config=config)
@@ -324,7 +326,7 @@ def grade_assignment(
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            release_assignment(root=root, assignment=assignment)
+            release_assignment(root=root, assignment=assignment, gradebook=gradebook)
 
     students = list(students) if students is not None else submitted_students(root=root, assignment=assignment)
     results = {s: SubmissionResult(student=s, assignment=assignment) for s in students}

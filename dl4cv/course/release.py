@@ -38,10 +38,11 @@ def sync_setup_cells(*, root: Path, assignment: str) -> list[Path]:
     return changed
 
 
-def release_assignment(*, root: Path, assignment: str) -> Path:
+def release_assignment(*, root: Path, assignment: str, gradebook: str | None = None) -> Path:
     """Generate `release/<assignment>/` from `source/<assignment>/`; returns the release folder.
 
-    Also records the assignment's notebooks and graded cells in the gradebook, which grading needs.
+    Also records the assignment's notebooks and graded cells in the gradebook (`gradebook`, an
+    SQLAlchemy URL, or the course's), which grading needs.
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -50,7 +51,7 @@ def release_assignment(*, root: Path, assignment: str) -> Path:
     source_dir = root / "source" / assignment
     sync_setup_cells(root=root, assignment=assignment)
     os.environ["PATH"] = tool_environment()["PATH"]
-    api = NbGraderAPI(config=load_nbgrader_config(root))
+    api = NbGraderAPI(config=load_nbgrader_config(root, gradebook=gradebook))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"] and "because there are submissions associated with it" in (result.get("log") or ""):
         raise ReleaseError(

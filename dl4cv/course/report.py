@@ -23,21 +23,21 @@ class CellScore:
     max_score: float
 
 
-def _db(root: Path) -> tuple[str, str]:
+def _db(root: Path, gradebook: str | None) -> tuple[str, str]:
     from nbgrader.coursedir import CourseDirectory
 
-    coursedir = CourseDirectory(config=load_nbgrader_config(Path(root).resolve()))
+    coursedir = CourseDirectory(config=load_nbgrader_config(Path(root).resolve(), gradebook=gradebook))
     return coursedir.db_url, coursedir.course_id
 
 
-def gradebook_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore]]:
+def gradebook_scores(*, root: Path, assignment: str, gradebook: str | None = None) -> dict[str, list[CellScore]]:
     """Every graded cell's score for every student with a submission of `assignment` ({} when the
-    gradebook does not know the assignment yet)."""
+    gradebook, `gradebook` or the course's, does not know the assignment yet)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     from sqlalchemy.exc import SAWarning
 
-    db_url, course_id = _db(root)
+    db_url, course_id = _db(root, gradebook)
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
         return {}  # no gradebook yet: nothing graded (and opening it would create one)
     os.environ["PATH"] = tool_environment()["PATH"]  # nbgrader runs `alembic` to check the gradebook
@@ -90,22 +90,23 @@ def load_statuses(*, root: Path, assignment: str) -> dict[str, str]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def graded_scores(*, root: Path, assignment: str) -> dict[str, list[CellScore]]:
+def graded_scores(*, root: Path, assignment: str, gradebook: str | None = None) -> dict[str, list[CellScore]]:
     """`gradebook_scores`, or `CourseError` when the assignment is unknown or nothing is graded yet."""
     require_assignment(root, assignment)
-    scores = gradebook_scores(root=root, assignment=assignment)
+    scores = gradebook_scores(root=root, assignment=assignment, gradebook=gradebook)
     if not scores:
         raise CourseError(f"nothing graded for {assignment} yet: run `dl4cv grade {assignment}` first")
     return scores
 
 
-def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str, str] | None = None) -> Path:
+def export_grades(*, root: Path, assignment: str, path: Path, statuses: dict[str, str] | None = None,
+                  gradebook: str | None = None) -> Path:  # fmt: skip
     """Write one CSV row per student: each graded cell's score, totals, and grading status.
 
     Statuses default to the ones the last `dl4cv grade` runs stored. Raises `CourseError` when
     nothing is graded yet.
     """
-    scores = graded_scores(root=root, assignment=assignment)
+    scores = graded_scores(root=root, assignment=assignment, gradebook=gradebook)
     if statuses is None:
         statuses = load_statuses(root=root, assignment=assignment)
     cell_names = [c.cell for c in next(iter(scores.values()), [])]

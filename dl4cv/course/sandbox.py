@@ -37,9 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Enum, Int, List, Unicode
+from traitlets import Bool, Enum, Int, List, Unicode, default
 from traitlets.config import Configurable
 
+from dl4cv import env
 from dl4cv.course.config import CourseError
 
 
@@ -61,9 +62,13 @@ def warm_matplotlib_cache() -> Path:
 
 
 class Sandbox(Configurable):
-    """Limits for executing one student notebook (`c.Sandbox.<name>` in nbgrader_config.py)."""
+    """Limits for executing one student notebook (`c.Sandbox.<name>` in nbgrader_config.py).
 
-    notebook_timeout = Int(900, help="Seconds the whole notebook may run before its kernel is stopped.").tag(config=True)
+    The defaults below are the only place they are written; `dl4cv doctor` prints those in force.
+    """
+
+    notebook_timeout = Int(help="Seconds the whole notebook may run before its kernel is stopped "
+                                "(default: $DL4CV_NOTEBOOK_TIMEOUT, else 900).").tag(config=True)  # fmt: skip
     memory_mb = Int(4096, help="Memory (MiB) the kernel and its children may use together.").tag(config=True)
     max_processes = Int(512, help="Processes and threads the kernel may have at once.").tag(config=True)
     max_file_mb = Int(256, help="Largest file (MiB) the kernel may write.").tag(config=True)
@@ -72,6 +77,10 @@ class Sandbox(Configurable):
                      help="How to isolate kernels: 'auto' picks the strongest this machine allows.").tag(config=True)
     allow_unisolated = Bool(False, help="Grade even where kernels cannot be isolated from the machine's files "
                                         "(bwrap missing or not working); every status then says so.").tag(config=True)
+
+    @default("notebook_timeout")
+    def _notebook_timeout_from_environment(self) -> int:
+        return env.integer("DL4CV_NOTEBOOK_TIMEOUT")
 
 
 # --------------------------------------------------------------------------- what the machine allows
