@@ -13,12 +13,11 @@ test's size (64 x 32, 300 calls) and on one large batch (4000 x 1000).
 
 from __future__ import annotations
 
-import sys
 import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module
 from dl4cv import data
 from dl4cv.solver import Solver
 from dl4cv.testing import best_time
@@ -36,10 +35,7 @@ SPEED_SIZES = [((64, 32), 300), ((4000, 1000), 1)]
 
 
 def _modules():
-    """The reference a2 modules; fc_net imports its siblings by plain name, as in the notebooks."""
-    folder = str(ROOT / "source" / "a2")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    """The reference a2 modules (`reference_module` serves their plain-name imports from source/a2)."""
     return reference_module("a2", "optim"), reference_module("a2", "fc_net"), reference_module("a2", "batchnorm")
 
 

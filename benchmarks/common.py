@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+from dl4cv.course.modules import load_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -10,11 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def reference_module(assignment: str, name: str):
     """The instructor's module source/<assignment>/<name>.py (solutions included)."""
-    path = ROOT / "source" / assignment / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"reference_{assignment}_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "source" / assignment / f"{name}.py")
 
 
 def measured_line(figures: dict) -> str:

@@ -8,12 +8,11 @@ by the batch size (their cost is the same for every image). PyTorch's backward i
 
 from __future__ import annotations
 
-import sys
 
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module
 from dl4cv.testing import best_time
 
 TITLE = "a2 convolution: naive, vectorised (im2col) and PyTorch"
@@ -27,9 +26,6 @@ LAYERS = [
 
 
 def _conv_layers():
-    folder = str(ROOT / "source" / "a2")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # conv_layers imports layers and batchnorm by plain name
     return reference_module("a2", "conv_layers")
 
 

@@ -11,12 +11,11 @@ parameters of the best validation epoch) and the 10,000 test images are measured
 
 from __future__ import annotations
 
-import sys
 import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module
 from dl4cv import data
 from dl4cv.solver import Solver
 
@@ -36,9 +35,6 @@ NETS = {
 
 
 def _modules():
-    folder = str(ROOT / "source" / "a2")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # the a2 modules import each other by plain name, as in the notebooks
     return reference_module("a2", "optim"), reference_module("a2", "cnn")
 
 

@@ -10,12 +10,11 @@ modules with `dl4cv.solver.Solver`.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module
 from dl4cv import data
 from dl4cv.solver import Solver
 
@@ -30,10 +29,7 @@ SEEDS = [0, 1, 2]
 
 
 def _modules():
-    """The reference a2 modules; fc_net imports its siblings by plain name, as in the notebooks."""
-    folder = str(ROOT / "source" / "a2")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    """The reference a2 modules (`reference_module` serves their plain-name imports from source/a2)."""
     return reference_module("a2", "optim"), reference_module("a2", "fc_net")
 
 

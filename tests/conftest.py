@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -30,12 +29,6 @@ def course(tmp_path: Path) -> Path:
     return copy_course(tmp_path / "course")
 
 
-def load_module(path: Path, name: str):
-    """Import a module from a file path under a unique name (source and release modules share names)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 DEVICES = [pytest.param(d, id=str(d)) for d in available_devices()]

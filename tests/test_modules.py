@@ -74,3 +74,28 @@ def test_course_config_excludes_every_student_module_from_overwriting():
     excluded = config.Autograde.exclude_overwriting
     assert "knn.py" in excluded["a1"] and "two_layer_net.py" in excluded["a1"]
     assert excluded == {aid: sorted(p.name for p in (ROOT / "source" / aid).glob("*.py")) for aid in excluded}
+
+
+def test_student_modules_load_with_their_own_siblings_and_leave_nothing_behind():
+    """cnn.py imports `layers` by bare name: the source copy gets source/a2/layers.py and the
+    release copy release/a2/layers.py, whichever was loaded first, and neither stays imported."""
+    import sys
+
+    from dl4cv.course.modules import load_module
+
+    path_before, names_before = list(sys.path), set(sys.modules)
+    reference = load_module(ROOT / "source" / "a2" / "cnn.py")
+    released = load_module(ROOT / "release" / "a2" / "cnn.py")
+    assert reference.layers.__file__ == str(ROOT / "source" / "a2" / "layers.py")
+    assert released.layers.__file__ == str(ROOT / "release" / "a2" / "layers.py")
+    assert sys.path == path_before
+    assert not {"cnn", "layers", "conv_layers", "batchnorm"} & (set(sys.modules) - names_before)
+
+
+def test_no_test_or_benchmark_changes_sys_path():
+    """Student code is loaded only through dl4cv.course.modules.load_module."""
+    changes = ("sys.path." + "insert", "sys.path." + "append")  # spelled apart so this file does not match
+    # test_notebook_setup checks what the notebooks' setup cell itself does to sys.path (restored after)
+    offenders = [str(p.relative_to(ROOT)) for folder in ("tests", "benchmarks") for p in (ROOT / folder).glob("*.py")
+                 if any(change in p.read_text() for change in changes) and p.name != "test_notebook_setup.py"]  # fmt: skip
+    assert offenders == []

@@ -4,7 +4,6 @@ the fully connected net with normalisation, and the released module's stubs."""
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 import torch
@@ -13,10 +12,12 @@ import torch.nn.functional as F
 from dl4cv.course.modules import strip_solutions
 from dl4cv.testing import assert_close, assert_no_loops, best_time, forbidden_calls
 
-from .conftest import ROOT, load_module
+from dl4cv.course.modules import load_module
+
+from .conftest import ROOT
 
 A2 = ROOT / "source" / "a2"
-bn = load_module(A2 / "batchnorm.py", "reference_batchnorm")
+bn = load_module(A2 / "batchnorm.py")
 SHAPES = [(2, 1), (7, 5), (64, 30), (3, 100)]
 FUNCTIONS = [bn.batchnorm_forward, bn.batchnorm_backward, bn.batchnorm_backward_alt, bn.layernorm_forward, bn.layernorm_backward]
 FORBIDDEN = (
@@ -116,16 +117,8 @@ def test_simplified_backward_is_not_slower():
 
 
 def load_fc_net():
-    """source/a2/fc_net.py with its plain `import batchnorm, dropout, layers` served from source/a2."""
-    before = set(sys.modules)
-    sys.path.insert(0, str(A2))
-    try:
-        return load_module(A2 / "fc_net.py", "reference_fc_net_for_bn")
-    finally:
-        sys.path.remove(str(A2))
-        for name in set(sys.modules) - before:
-            if name in ("batchnorm", "dropout", "layers"):
-                del sys.modules[name]
+    """source/a2/fc_net.py, its plain `import batchnorm, dropout, layers` served from source/a2."""
+    return load_module(A2 / "fc_net.py")
 
 
 @pytest.mark.parametrize("normalization", ["batchnorm", "layernorm"])
@@ -169,6 +162,6 @@ def test_fc_net_with_normalisation_matches_autograd(normalization, device):
 def test_released_module_is_a_stub(call, tmp_path):
     released_path = tmp_path / "batchnorm.py"  # what `make release` writes to release/a2/
     released_path.write_text(strip_solutions((A2 / "batchnorm.py").read_text(), filename="batchnorm.py"))
-    released = load_module(released_path, "released_batchnorm")
+    released = load_module(released_path)
     with pytest.raises(NotImplementedError, match="write your code here"):
         call(released)

@@ -8,10 +8,12 @@ import torch
 
 from dl4cv.testing import assert_close, assert_no_loops, count_loops, forbidden_calls
 
-from .conftest import ROOT, load_module
+from dl4cv.course.modules import load_module
 
-knn = load_module(ROOT / "source" / "a1" / "knn.py", "reference_knn")
-released = load_module(ROOT / "release" / "a1" / "knn.py", "released_knn")
+from .conftest import ROOT
+
+knn = load_module(ROOT / "source" / "a1" / "knn.py")
+released = load_module(ROOT / "release" / "a1" / "knn.py")
 
 DISTANCES = [knn.compute_distances_two_loops, knn.compute_distances_one_loop, knn.compute_distances_no_loops]
 

@@ -13,17 +13,19 @@ from torch import nn
 
 from dl4cv.testing import assert_close
 
-from .conftest import ROOT, load_module
+from dl4cv.course.modules import load_module
 
-nets = load_module(ROOT / "source" / "a2" / "pytorch_nets.py", "reference_pytorch_nets")
-training = load_module(ROOT / "source" / "a2" / "training.py", "reference_training")
+from .conftest import ROOT
+
+nets = load_module(ROOT / "source" / "a2" / "pytorch_nets.py")
+training = load_module(ROOT / "source" / "a2" / "training.py")
 
 
 def _release(name: str):
     path = ROOT / "release" / "a2" / f"{name}.py"
     if not path.is_file():
         pytest.skip(f"release/a2/{name}.py does not exist yet (run the release)")
-    return load_module(path, f"released_{name}")
+    return load_module(path)
 
 
 # ---------------------------------------------------------------------------- three API levels

@@ -7,8 +7,11 @@ indentation of the BEGIN marker, so the released module still imports.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -95,3 +98,27 @@ def exclude_overwriting(source_root: Path) -> dict[str, list[str]]:
         for folder in sorted(root.iterdir())
         if folder.is_dir() and student_modules(folder)
     }
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import the module at `path` (`source/a2/cnn.py`, a release or a submission) the way its
+    notebook would, and leave `sys.path` and `sys.modules` as they were.
+
+    Student modules import their siblings by bare name (`cnn.py` has `import layers`): those
+    imports resolve to `path`'s folder, never to a same-named module imported earlier from
+    another folder, and the loaded module keeps the siblings it imported. Every test, benchmark
+    and simulated class loads student code through here.
+    """
+    path = Path(path).resolve()
+    folder = str(path.parent)
+    siblings = {p.stem for p in path.parent.glob("*.py")}
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] in siblings}
+    sys.path.insert(0, folder)
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(path.stem)
+    finally:
+        sys.path.remove(folder)
+        for name in [n for n in sys.modules if n.split(".")[0] in siblings]:
+            del sys.modules[name]
+        sys.modules.update(saved)
