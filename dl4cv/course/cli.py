@@ -51,6 +51,24 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 
 @main.command()
+@click.argument("assignment")
+@click.argument("notebook")
+@click.pass_context
+def new(ctx: click.Context, assignment: str, notebook: str) -> None:
+    """Start NOTEBOOK of ASSIGNMENT: a working example in every place the tooling looks, released.
+
+    Writes source/ASSIGNMENT/NOTEBOOK.ipynb and NOTEBOOK.py, its simulated class, a reference
+    test and a handout entry; `dl4cv check` and `dl4cv prove ASSIGNMENT --notebook NOTEBOOK` pass
+    straight away. Then replace the example function with the notebook's own.
+    """
+    from dl4cv.course.scaffold import new_notebook
+
+    for path in new_notebook(root=_root(ctx), assignment=assignment, notebook=notebook):
+        click.echo(f"wrote {path.relative_to(_root(ctx))}")
+    click.echo(f"next: edit them, then `dl4cv prove {assignment} --notebook {notebook}` and `make release`")
+
+
+@main.command()
 @click.argument("assignments", nargs=-1)
 @click.pass_context
 def release(ctx: click.Context, assignments: tuple[str, ...]) -> None:

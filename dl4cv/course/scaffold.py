@@ -1,0 +1,218 @@
+"""`dl4cv new <aid> <notebook>`: a working notebook to start from, in every place the tooling
+looks, so that `dl4cv check`, `dl4cv prove` and the test suite pass straight away.
+
+Written for the notebook `<nb>` of assignment `<aid>`:
+  - source/<aid>/<nb>.ipynb: title, setup cell, imports, the task, one graded test cell with a
+    public part and a hidden part (an oracle, the no-loop rule, every device);
+  - source/<aid>/<nb>.py: the student module with one solution region;
+  - tests/classroom/<aid>/<nb>.py: a differently written correct student and two broken ones
+    (plus tests/classroom/<aid>/_everyone.py with `reference` and `untouched` for a new assignment);
+  - tests/test_reference_<nb>.py: the reference module against its oracle;
+  - assignments/<aid>.md: the handout, with the graded cell and its points.
+Then the assignment is released. Replace the example function with the notebook's own.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+
+import nbformat
+
+from dl4cv.course import notebooks
+from dl4cv.course.config import CourseError, course_settings
+from dl4cv.notebook_setup import setup_cell_source
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+MODULE = '''"""{aid} · {title}: what students write for this notebook. Replace the example with your own."""
+
+from __future__ import annotations
+
+import torch
+
+
+def add_one(x: torch.Tensor) -> torch.Tensor:
+    """Add 1 to every element of `x`, with no Python loop.
+
+    Args:
+        x: a floating tensor of any shape, on any device.
+    Returns:
+        A tensor shaped like `x`, same dtype and device.
+    """
+    ### BEGIN SOLUTION
+    out = x + 1
+    ### END SOLUTION
+    return out
+'''
+
+IMPORTS = """%load_ext autoreload
+%autoreload 2
+
+import torch
+
+from dl4cv.testing import assert_close, assert_no_loops
+import {nb}
+
+torch.manual_seed(0)"""
+
+TASK = """## 1. An example task
+
+Implement `add_one` in `{nb}.py`: add 1 to every element of a tensor of any shape, without a
+Python loop. **Graded** (1 point): values against `x + 1` on fresh random tensors of several
+shapes and dtypes, on every device the autograder has, and no loop (the check runs it on a
+batch of 8 and of 40: the same operations and lines must run for both)."""
+
+TEST = '''# Checks: a case you can verify by hand, and no loop.
+assert_close({nb}.add_one(torch.tensor([0.0, 1.5])), torch.tensor([1.0, 2.5]), name="add_one")
+assert_no_loops({nb}.add_one, lambda n: (torch.randn(n, 3),))
+print("add_one: public checks passed")
+### BEGIN HIDDEN TESTS
+from dl4cv.testing import available_devices
+for device in available_devices():
+    for shape in [(), (5,), (3, 4), (2, 3, 4)]:
+        for dtype in (torch.float32, torch.float64):
+            x = torch.randn(shape, dtype=dtype, device=device)
+            got = {nb}.add_one(x)
+            assert got.dtype == dtype and got.device.type == device.type, f"add_one must keep dtype {{dtype}} and device {{device}}"
+            assert_close(got, x + 1, rtol=0, atol=0, name=f"add_one, shape {{shape}}, {{dtype}}, {{device}}")
+### END HIDDEN TESTS'''
+
+CLASS = '''"""Simulated students of {aid} `{nb}`: one correct solution written differently and two broken
+ones. Each hands in only {nb}.ipynb; `dl4cv prove {aid} --notebook {nb}` grades them and checks
+each scores exactly as listed."""
+
+from dl4cv.course.classroom import Edit, SimulatedStudent
+
+MODULE = "{nb}.py"
+NOTEBOOK = ("{nb}",)
+BODY = "    out = x + 1\\n"
+
+STUDENTS = [
+    SimulatedStudent("{nb}_alt_correct", "add_one as x.add(1)", notebooks=NOTEBOOK,
+                     edits=(Edit(MODULE, BODY, "    out = x.add(1)\\n"),)),
+    SimulatedStudent("{nb}_off_by_one", "adds 2 instead of 1", notebooks=NOTEBOOK,
+                     edits=(Edit(MODULE, BODY, "    out = x + 2\\n"),), loses=("{aid}_{nb}_add_one",)),
+    SimulatedStudent("{nb}_looped", "right values, one element at a time in a Python loop", notebooks=NOTEBOOK,
+                     edits=(Edit(MODULE, BODY, "    out = torch.stack([v + 1 for v in x.flatten()]).reshape(x.shape)\\n"),),
+                     loses=("{aid}_{nb}_add_one",)),
+]
+'''
+
+EVERYONE = '''"""Students of {aid} who hand in every notebook: the instructor's solution (full marks everywhere)
+and the release exactly as handed out (zero everywhere, without stopping the batch)."""
+
+from dl4cv.course.classroom import SimulatedStudent
+
+STUDENTS = [
+    SimulatedStudent("reference", "the instructor's solution"),
+    SimulatedStudent("untouched", "the release as handed out, nothing filled in", start="release"),
+]
+'''
+
+REFERENCE_TEST = '''"""The reference solution of {aid} `{nb}` against its oracle, on every device."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dl4cv.course.modules import load_module
+from dl4cv.testing import assert_close
+
+from .conftest import ROOT
+
+module = load_module(ROOT / "source" / "{aid}" / "{nb}.py")
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])
+def test_add_one_matches_its_oracle(device, shape):
+    x = torch.randn(shape, dtype=torch.float64, device=device)
+    assert_close(module.add_one(x), x + 1, rtol=0, atol=0)
+'''
+
+HANDOUT_HEAD = """# {aid}
+
+| notebook | what you write | points |
+|---|---|---|
+"""
+
+HANDOUT_SECTION = """
+### How `{nb}` is graded
+
+| test cell | points | what the autograder checks |
+|---|---|---|
+| `{aid}_{nb}_add_one` | 1 | values against `x + 1` for several shapes and dtypes, every device; no loops |
+"""
+
+
+def _cell(kind: str, source: str, **nbgrader) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = {"schema_version": 3, "task": False, "solution": False, "locked": True, **nbgrader}
+    return cell
+
+
+def _notebook(aid: str, nb: str, repository: str) -> nbformat.NotebookNode:
+    setup = _cell("code", setup_cell_source(aid, repository), grade=False, grade_id=f"{aid}_{nb}_setup")
+    setup.metadata["tags"] = [notebooks.SETUP_TAG]
+    notebook = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    })  # fmt: skip
+    title = nb.replace("_", " ")
+    notebook.cells = [
+        _cell("markdown", f"# {aid} · {title}\n\nWhat this notebook teaches, and where students write their code "
+                          f"(`{nb}.py`, next to this notebook)."),
+        setup,
+        _cell("code", IMPORTS.format(nb=nb)),
+        _cell("markdown", TASK.format(nb=nb)),
+        _cell("code", TEST.format(nb=nb), grade=True, grade_id=f"{aid}_{nb}_add_one", points=1),
+    ]  # fmt: skip
+    return notebook
+
+
+def _check_names(root: Path, aid: str, nb: str) -> None:
+    for what, name in (("assignment", aid), ("notebook", nb)):
+        if not _NAME.fullmatch(name) or keyword.iskeyword(name):
+            raise CourseError(f"{what} name {name!r}: use lower-case letters, digits and _, starting with a letter")
+    taken = [p for p in (root / "source" / aid / f"{nb}.ipynb", root / "source" / aid / f"{nb}.py",
+                         root / "tests" / "classroom" / aid / f"{nb}.py", root / "tests" / f"test_reference_{nb}.py")
+             if p.exists()]  # fmt: skip
+    if taken:
+        raise CourseError(f"{taken[0].relative_to(root)} already exists: pick another notebook name")
+
+
+def new_notebook(*, root: Path, assignment: str, notebook: str, release: bool = True) -> list[Path]:
+    """Write the notebook `notebook` of `assignment` everywhere the tooling looks; returns the files
+    written, and releases the assignment unless `release` is False."""
+    root = Path(root).resolve()
+    _check_names(root, assignment, notebook)
+    fields = {"aid": assignment, "nb": notebook, "title": notebook.replace("_", " ")}
+    source = root / "source" / assignment
+    classroom = root / "tests" / "classroom" / assignment
+    source.mkdir(parents=True, exist_ok=True)
+    classroom.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    write(source / f"{notebook}.py", MODULE.format(**fields))
+    nbformat.write(_notebook(assignment, notebook, course_settings(root).repository), source / f"{notebook}.ipynb")
+    written.append(source / f"{notebook}.ipynb")
+    write(classroom / f"{notebook}.py", CLASS.format(**fields))
+    if not (classroom / "_everyone.py").exists():
+        write(classroom / "_everyone.py", EVERYONE.format(**fields))
+    write(root / "tests" / f"test_reference_{notebook}.py", REFERENCE_TEST.format(**fields))
+    handout = root / "assignments" / f"{assignment}.md"
+    text = handout.read_text(encoding="utf-8") if handout.exists() else HANDOUT_HEAD.format(**fields)
+    write(handout, text.rstrip("\n") + "\n" + HANDOUT_SECTION.format(**fields))
+    if release:
+        from dl4cv.course.release import release_assignment
+
+        written.append(release_assignment(root=root, assignment=assignment))
+    return written
