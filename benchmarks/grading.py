@@ -20,7 +20,8 @@ from nbclient import NotebookClient
 
 from benchmarks.common import ROOT, measured_line
 from dl4cv.course.classroom import copy_course, load_class, write_submission
-from dl4cv.course.grade import grade_assignment, kernel_environment
+from dl4cv.course.dispatch import kernel_environment
+from dl4cv.course.grade import grade_assignment
 from dl4cv.course.release import release_assignment
 from dl4cv.course.report import gradebook_scores
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from benchmarks.common import measured_line
 from dl4cv import env
 from dl4cv.course.classroom import write_submission
-from dl4cv.course.grade import grade_assignment, kernel_environment
+from dl4cv.course.dispatch import kernel_environment
+from dl4cv.course.grade import grade_assignment
 from dl4cv.course.report import gradebook_scores
 from tests.tiny_course import AID, HONEST, tiny_course
 

@@ -22,7 +22,8 @@ from benchmarks.common import measured_line
 from dl4cv.course.classroom import write_submission
 from dl4cv.course.config import load_nbgrader_config
 from dl4cv.course.execute import execute_in_subprocess, pack_task
-from dl4cv.course.grade import grade_assignment, kernel_environment
+from dl4cv.course.dispatch import kernel_environment
+from dl4cv.course.grade import grade_assignment
 from dl4cv.course.sandbox import available_isolation
 from tests.tiny_course import AID, HONEST, tiny_course
 

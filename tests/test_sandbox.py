@@ -12,7 +12,7 @@ import pytest
 
 from dl4cv.course.config import load_nbgrader_config
 from dl4cv.course.execute import execute_in_subprocess, pack_task
-from dl4cv.course.grade import kernel_environment
+from dl4cv.course.dispatch import kernel_environment
 from dl4cv.course.sandbox import Cgroup, isolation_command, probe_isolation
 
 from .attacks import SEARCH

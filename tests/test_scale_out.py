@@ -21,7 +21,8 @@ import pytest
 from dl4cv.course.classroom import SimulatedStudent, expected_scores, write_submission
 from dl4cv.course.config import load_nbgrader_config
 from dl4cv.course.execute import execute_in_subprocess, pack_task
-from dl4cv.course.grade import grade_assignment, kernel_environment
+from dl4cv.course.dispatch import kernel_environment
+from dl4cv.course.grade import grade_assignment
 from dl4cv.course.report import export_grades, gradebook_scores
 
 from .tiny_course import AID, DOUBLE, DOUBLE_CELL, HONEST, SQUARE_CELL, edit_module, tiny_course
@@ -80,7 +81,7 @@ def test_grading_on_a_local_dask_cluster_scores_like_the_plan(tmp_path):
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed", reason="Dask's `distributed` is not installed")
-    monkeypatch.setattr("dl4cv.course.grade.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("dl4cv.course.dispatch.DASK_CONNECT_TIMEOUT", "2s")
     root = tiny_course(tmp_path / "course")
     write_submission(HONEST[0], root=root, assignment=AID)
     with socket.socket() as probe:  # a port nobody listens on

@@ -42,7 +42,7 @@ def diagnose(*, root: Path, jobs: int | None = None) -> list[str]:
 
     from dl4cv import data
     from dl4cv.course.config import load_nbgrader_config
-    from dl4cv.course.grade import kernel_environment
+    from dl4cv.course.dispatch import kernel_environment
     from dl4cv.device import default_device, describe
 
     lines = [f"python   {platform.python_version()} ({sys.executable})", f"torch    {torch.__version__}"]

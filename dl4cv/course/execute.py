@@ -24,6 +24,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from dl4cv.course import notebooks
+
 #: A prepared folder larger than this is not sent anywhere (a submission padded with data).
 MAX_TASK_BYTES = 256 << 20
 
@@ -89,13 +91,7 @@ def mark_not_run(nb: NotebookNode, reason: str, *, running: int | None = None) -
     `running` is the index of the cell that was executing when the kernel stopped: it counts as
     not run even though it had started.
     """
-    for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        unfinished = cell.get("execution_count") is None or index == running
-        if cell.cell_type == "code" and meta.get("grade") and unfinished:
-            cell.outputs = [
-                nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[f"NotRun: {reason}"])
-            ]
+    notebooks.score_zero(nb, reason, unfinished_only=True, running=running)
 
 
 def failed_run(task: ExecutionTask, problem: str) -> NotebookRun:
@@ -105,10 +101,7 @@ def failed_run(task: ExecutionTask, problem: str) -> NotebookRun:
         nb = nbformat.reads(task.files[f"{task.notebook}.ipynb"].decode("utf-8"), as_version=4)
     except Exception:
         return run
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-            cell.execution_count = None
-    mark_not_run(nb, f"the notebook was not executed ({problem})")
+    notebooks.score_zero(nb, f"the notebook was not executed ({problem})")
     run.notebook_json = nbformat.writes(nb)
     return run
 

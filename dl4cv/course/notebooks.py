@@ -45,3 +45,19 @@ def setup_cell(nb: NotebookNode) -> NotebookNode | None:
 
 def has_outputs(nb: NotebookNode) -> bool:
     return any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count")) for c in nb.cells)
+
+
+def score_zero(nb: NotebookNode, reason: str, *, ename: str = "NotRun", unfinished_only: bool = False,
+               running: int | None = None) -> None:  # fmt: skip
+    """Give graded code cells an error output, so they score zero and say `reason`.
+
+    With `unfinished_only`, only the cells that never finished: no execution count, or the one
+    at index `running`, which was executing when the kernel stopped. The one helper for every
+    way a cell can fail to earn its points (not run, not executed, not scored).
+    """
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            continue
+        if unfinished_only and cell.get("execution_count") is not None and index != running:
+            continue
+        cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"])]
