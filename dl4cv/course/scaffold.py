@@ -52,7 +52,7 @@ IMPORTS = """%load_ext autoreload
 
 import torch
 
-from dl4cv.testing import assert_close, assert_no_loops
+from dl4cv.testing import assert_close, assert_no_loops, available_devices
 import {nb}
 
 torch.manual_seed(0)"""
@@ -69,14 +69,13 @@ assert_close({nb}.add_one(torch.tensor([0.0, 1.5])), torch.tensor([1.0, 2.5]), n
 assert_no_loops({nb}.add_one, lambda n: (torch.randn(n, 3),))
 print("add_one: public checks passed")
 ### BEGIN HIDDEN TESTS
-from dl4cv.testing import available_devices
-for device in available_devices():
+for where in available_devices():  # an example: replace with the notebook's own hidden cases
     for shape in [(), (5,), (3, 4), (2, 3, 4)]:
-        for dtype in (torch.float32, torch.float64):
-            x = torch.randn(shape, dtype=dtype, device=device)
+        for kind in (torch.float64, torch.float32):
+            x = torch.randn(shape, dtype=kind, device=where)
             got = {nb}.add_one(x)
-            assert got.dtype == dtype and got.device.type == device.type, f"add_one must keep dtype {{dtype}} and device {{device}}"
-            assert_close(got, x + 1, rtol=0, atol=0, name=f"add_one, shape {{shape}}, {{dtype}}, {{device}}")
+            assert got.dtype == kind and got.device.type == where.type, f"add_one must keep dtype {{kind}} and device {{where}}"
+            assert_close(got, x + 1, rtol=0, atol=0, name=f"add_one, shape {{shape}}, {{kind}}, {{where}}")
 ### END HIDDEN TESTS'''
 
 CLASS = '''"""Simulated students of {aid} `{nb}`: one correct solution written differently and two broken
