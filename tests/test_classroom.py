@@ -74,3 +74,14 @@ def test_table_has_a_column_per_cell_for_one_notebook_and_per_notebook_for_sever
     lines = format_table(several).splitlines()
     assert lines[0].split() == ["student", "nb", "other", "auto", "manual"]
     assert lines[2].split() == ["bob", "3/4", "0/5", "3/9", "0/0"]
+
+
+def test_a_wide_table_wraps_into_blocks_and_cuts_long_statuses():
+    cells = [CellScore("nb", f"a9_nb_cell_with_a_long_name_{i}", True, 1.0, 1.0) for i in range(14)]
+    scores = {f"student_{k}": cells for k in range(3)}
+    status = "graded; not handed in: " + ", ".join(f"notebook_{i}" for i in range(30))
+    table = format_table(scores, prefix="a9_nb_", statuses={"student_0": status})
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert all(f"cell_with_a_long_name_{i}" in table for i in range(14)) and "auto" in table
+    assert "…" in table and table.count("student_2") == len(table.split("\n\n"))  # every block repeats the rows

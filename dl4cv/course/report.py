@@ -168,24 +168,26 @@ def export_canvas(*, root: Path, assignment: str, path: Path, column: str | None
 
 
 def format_table(
-    scores: dict[str, list[CellScore]], *, prefix: str = "", statuses: dict[str, str] | None = None
+    scores: dict[str, list[CellScore]], *, prefix: str = "", statuses: dict[str, str] | None = None, width: int = 120
 ) -> str:
-    """A plain-text table: one row per student, then auto and manual totals.
+    """A plain-text table: one row per student, then auto and manual totals, at most `width`
+    characters wide.
 
     With one notebook there is a column per autograded cell, headers without the common `prefix`
     (e.g. 'a1_knn_'); with several notebooks, a column per notebook (its autograded total) keeps
     the table narrow. With `statuses`, a last column says why a submission was not fully graded.
+    Columns that do not fit go on to a further block of the same rows, and a status too long is
+    cut with "…": the CSV export holds everything in full.
     """
     if not scores:
         return "(no graded submissions)"
     cells = [c for c in next(iter(scores.values())) if c.autograded]
     notebooks = list(dict.fromkeys(c.notebook for c in cells))
     by_notebook = len(notebooks) > 1
-    columns = notebooks if by_notebook else [c.cell for c in cells]
-    headers = ["student", *(name if by_notebook else name.removeprefix(prefix) for name in columns), "auto", "manual"]
-    if statuses is not None:
-        headers.append("status")
-    rows = []
+    names = notebooks if by_notebook else [c.cell for c in cells]
+    columns: list[list[str]] = [[name if by_notebook else name.removeprefix(prefix)] for name in names]
+    columns += [["auto"], ["manual"]] + ([["status"]] if statuses is not None else [])
+    students = [["student"]]
     for student, student_cells in scores.items():
         groups: dict[str, list[CellScore]] = {}
         for cell in student_cells:
@@ -193,15 +195,34 @@ def format_table(
                 groups.setdefault(cell.notebook if by_notebook else cell.cell, []).append(cell)
         summary = _summary(student_cells)
         manual = "pending" if summary["manual_pending"] else f"{summary['manual_score']:g}/{summary['manual_max']:g}"
-        rows.append([
-            student,
-            *(_fraction(groups.get(name, [])) for name in columns),
-            f"{summary['auto_score']:g}/{summary['auto_max']:g}", manual,
-        ])  # fmt: skip
+        values = [*(_fraction(groups.get(name, [])) for name in names),
+                  f"{summary['auto_score']:g}/{summary['auto_max']:g}", manual]  # fmt: skip
         if statuses is not None:
-            rows[-1].append(statuses.get(student, "not graded"))
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
+            values.append(statuses.get(student, "not graded"))
+        students.append([student])
+        for column, value in zip(columns, values):
+            column.append(value)
+    first = max(len(v) for v in (row[0] for row in students))
+    room = max(12, width - first - 2)
+    if statuses is not None:  # the status is last and free text: cut it to the room left on a line
+        columns[-1] = [v if len(v) <= room else v[: room - 1] + "…" for v in columns[-1]]
+    blocks: list[list[list[str]]] = [[]]
+    used = first
+    for column in columns:
+        need = 2 + max(len(v) for v in column)
+        if blocks[-1] and used + need > width:
+            blocks.append([])
+            used = first
+        blocks[-1].append(column)
+        used += need
+    return "\n\n".join(_render([[row[0] for row in students], *block]) for block in blocks)
+
+
+def _render(columns: list[list[str]]) -> str:
+    """Columns (header first) as aligned text with a rule under the headers."""
+    widths = [max(len(v) for v in column) for column in columns]
+    rows = list(zip(*columns))
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
