@@ -83,3 +83,17 @@ def test_doctor_reports_isolation_and_the_threads_a_grading_kernel_gets(course: 
     assert "sandbox  isolated (bwrap)" in result.output
     threads = max(1, (os.cpu_count() or 1) // 2)
     assert f"grading  2 kernel(s) at once (--jobs), {threads} CPU thread(s) each" in result.output
+
+
+def test_a_new_gradebook_needs_no_alembic_on_path(course: Path):
+    """nbgrader stamps a new gradebook by running `alembic`; dl4cv reads the same revision in
+    process, so `.venv/bin/dl4cv` works with a PATH that lacks the venv and changes no environment."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "DL4CV_OFFLINE": "1"}
+    dl4cv = Path(sys.executable).parent / "dl4cv"
+    run = subprocess.run([str(dl4cv), "--root", str(course), "release", "a0"], env=env, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (course / "gradebook.db").is_file()

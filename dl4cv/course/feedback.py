@@ -8,13 +8,12 @@ before that step every error in a cell that had hidden tests is cut down to its 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, tool_environment
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 
@@ -48,7 +47,7 @@ def generate_feedback(*, root: Path, assignment: str, student: str | None = None
     if not graded:
         whose = f"{student}'s submission of {assignment}" if student else assignment
         raise CourseError(f"nothing graded for {whose} yet: run `dl4cv grade {assignment}` first")
-    os.environ["PATH"] = tool_environment()["PATH"]
+    stamp_gradebooks_in_process()
     config = load_nbgrader_config(
         root,
         gradebook=gradebook,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, tool_environment
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def gradebook_scores(*, root: Path, assignment: str, gradebook: str | None = Non
     db_url, course_id = _db(root, gradebook)
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
         return {}  # no gradebook yet: nothing graded (and opening it would create one)
-    os.environ["PATH"] = tool_environment()["PATH"]  # nbgrader runs `alembic` to check the gradebook
+    stamp_gradebooks_in_process()
     scores: dict[str, list[CellScore]] = {}
     with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session handling; harmless
