@@ -51,6 +51,7 @@ def load_nbgrader_config(root: Path, *, gradebook: str | None = None, **override
     passes its own instead of changing the environment. `overrides` map a class name to trait
     values, e.g. `Execute={"timeout": 60}`.
     """
+    stamp_gradebooks_in_process()  # every command that opens a gradebook loads this config first
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     if gradebook:

@@ -13,7 +13,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 
@@ -47,7 +47,6 @@ def generate_feedback(*, root: Path, assignment: str, student: str | None = None
     if not graded:
         whose = f"{student}'s submission of {assignment}" if student else assignment
         raise CourseError(f"nothing graded for {whose} yet: run `dl4cv grade {assignment}` first")
-    stamp_gradebooks_in_process()
     config = load_nbgrader_config(
         root,
         gradebook=gradebook,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from dl4cv.course.config import load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
+from dl4cv.course.config import load_nbgrader_config, require_assignment
 from dl4cv.course.dispatch import check_cluster, kernel_environment, run_tasks
 from dl4cv.course.execute import pack_task
 from dl4cv.course.prepare import SubmissionResult, prepare_submissions, submitted_students
@@ -78,7 +78,6 @@ def grade_assignment(
     root = Path(root).resolve()
     require_assignment(root, assignment)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    stamp_gradebooks_in_process()
     config = load_nbgrader_config(root, gradebook=gradebook, Autograde={"autograde_preprocessors": []})
     if allow_unisolated:
         config.Sandbox.allow_unisolated = True

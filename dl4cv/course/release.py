@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dl4cv.course import notebooks
-from dl4cv.course.config import CourseError, course_settings, load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
+from dl4cv.course.config import CourseError, course_settings, load_nbgrader_config, require_assignment
 from dl4cv.course.modules import release_modules
 from dl4cv.notebook_setup import setup_cell_source
 
@@ -49,7 +49,6 @@ def release_assignment(*, root: Path, assignment: str, gradebook: str | None = N
     require_assignment(root, assignment)
     source_dir = root / "source" / assignment
     sync_setup_cells(root=root, assignment=assignment)
-    stamp_gradebooks_in_process()
     api = NbGraderAPI(config=load_nbgrader_config(root, gradebook=gradebook))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"] and "because there are submissions associated with it" in (result.get("log") or ""):

@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment, stamp_gradebooks_in_process
+from dl4cv.course.config import CourseError, load_nbgrader_config, require_assignment
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ def gradebook_scores(*, root: Path, assignment: str, gradebook: str | None = Non
     db_url, course_id = _db(root, gradebook)
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
         return {}  # no gradebook yet: nothing graded (and opening it would create one)
-    stamp_gradebooks_in_process()
     scores: dict[str, list[CellScore]] = {}
     with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session handling; harmless
