@@ -2,13 +2,16 @@
 
 Each section stores its figures in benchmarks/results/<section>.json; RESULTS.md is rendered
 from all stored sections, so one section can be re-measured alone:
-`python -m benchmarks.run distances`. Sections are the modules named in `ORDER` that exist in
-this folder; each has `TITLE`, `measure() -> dict` and `render(figures) -> str`.
+`python -m benchmarks.run distances`. Sections are found, never listed: every assignment's
+`assignments/<aid>/bench_<section>.py` (assignments in order, sections in name order), then the
+course-wide modules of this folder (grading, sandbox, ...). Each has `TITLE`,
+`measure() -> dict` and `render(figures) -> str`.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import platform
 import sys
@@ -19,14 +22,38 @@ from pathlib import Path
 import click
 import torch
 
+from dl4cv.course.config import discover_assignments
+from dl4cv.course.layout import benchmark_paths
+
 HERE = Path(__file__).resolve().parent
-ORDER = [
-    "pytorch_basics", "logistic_regression",
-    "distances", "knn_accuracy", "linear_classifier", "two_layer_net", "features",
-    "fc_net", "batch_normalization", "dropout", "conv_speed", "convnets", "pytorch_models",
-    "grading", "grading_scale", "sandbox",
-]  # fmt: skip
-SECTIONS = {name: importlib.import_module(f"benchmarks.{name}") for name in ORDER if (HERE / f"{name}.py").is_file()}
+ROOT = HERE.parent
+NOT_SECTIONS = {"__init__", "common", "run"}
+
+
+def _load_section(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(f"benchmarks.sections.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def find_sections() -> dict:
+    """Section name -> module: each assignment's `bench_*.py`, then this folder's own."""
+    sections = {}
+    for assignment in discover_assignments(ROOT):
+        for path in benchmark_paths(ROOT, assignment):
+            name = path.stem.removeprefix("bench_")
+            if name in sections:
+                raise SystemExit(f"{path}: a benchmark section named {name!r} already exists")
+            sections[name] = _load_section(path, name)
+    for path in sorted(HERE.glob("*.py")):
+        if path.stem not in NOT_SECTIONS:
+            sections[path.stem] = importlib.import_module(f"benchmarks.{path.stem}")
+    return sections
+
+
+SECTIONS = find_sections()
 
 
 def machine() -> str:
@@ -52,9 +79,10 @@ def render() -> str:
 
 @click.command()
 @click.argument("sections", nargs=-1, type=click.Choice(list(SECTIONS)))
-def main(sections: tuple[str, ...]) -> None:
+@click.option("--render-only", is_flag=True, help="Rewrite RESULTS.md from the stored figures, measuring nothing.")
+def main(sections: tuple[str, ...], render_only: bool) -> None:
     """Measure SECTIONS (default: all) and rewrite RESULTS.md."""
-    for name in sections or SECTIONS:
+    for name in () if render_only else sections or SECTIONS:
         start = time.perf_counter()
         click.echo(f"== {name}")
         figures = SECTIONS[name].measure()

@@ -1,22 +1,15 @@
-"""Shared fixtures: a throw-away copy of the course folder, and device parametrisation."""
+"""Fixtures of the tooling's tests: a throw-away copy of the course folder. (Fixtures every test
+shares, such as `device`, are in the repository's top-level conftest.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import torch
 
 from dl4cv.course import classroom
-from dl4cv.device import available_devices
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    """No test may use the network: data loaders must never try to download."""
-    monkeypatch.setenv("DL4CV_OFFLINE", "1")
 
 
 def copy_course(target: Path) -> Path:
@@ -27,13 +20,3 @@ def copy_course(target: Path) -> Path:
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
     return copy_course(tmp_path / "course")
-
-
-
-
-DEVICES = [pytest.param(d, id=str(d)) for d in available_devices()]
-
-
-@pytest.fixture(params=DEVICES)
-def device(request) -> torch.device:
-    return request.param

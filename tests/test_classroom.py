@@ -16,7 +16,7 @@ STUDENTS = [{students}]
 
 
 def _course(tmp_path: Path, files: dict[str, str]) -> Path:
-    folder = tmp_path / "tests" / "classroom" / "a9"
+    folder = tmp_path / "assignments" / "a9" / "classroom"
     folder.mkdir(parents=True)
     for name, students in files.items():
         (folder / name).write_text(CLASS_FILE.format(students=students))

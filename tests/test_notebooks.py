@@ -50,3 +50,26 @@ def test_every_no_loop_check_watches_the_function_run(path: Path):
             if len(node.args) < 2 and not any(k.arg == "inputs" for k in node.keywords)]  # fmt: skip
     assert not bare, f"{path.name}: assert_no_loops without inputs (cell lines {bare})"
     assert not _calls(path, "count_loops"), f"{path.name}: count a teaching version's loops with assert_loops"
+
+
+def _code_lines(text: str) -> list[str]:
+    """Lines that carry a check: stripped, long enough to mean something, no comments or imports."""
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if len(line) >= 30 and not line.startswith(("#", "import ", "from "))]
+
+
+def test_no_check_of_a_notebook_is_copied_into_a_test_file():
+    """A check is written once, in the notebook's hidden test: two consecutive lines of a
+    graded cell found again in a test file mean a copy that can drift from the original."""
+    windows = {}
+    for path in SOURCE_NOTEBOOKS:
+        for cell in notebooks.graded_cells(notebooks.read(path)):
+            lines = _code_lines(cell.source)
+            for i in range(len(lines) - 1):
+                windows[tuple(lines[i:i + 2])] = f"{path.relative_to(ROOT)} {notebooks.grade_id(cell)}"
+    copies = []
+    for test_file in sorted([*ROOT.glob("tests/*.py"), *ROOT.glob("assignments/*/test_*.py")]):
+        lines = _code_lines(test_file.read_text(encoding="utf-8"))
+        copies += [f"{test_file.relative_to(ROOT)}:{lines[i]!r} copies {windows[tuple(lines[i:i + 2])]}"
+                   for i in range(len(lines) - 1) if tuple(lines[i:i + 2]) in windows]  # fmt: skip
+    assert copies == []

@@ -30,9 +30,11 @@ def test_a_new_notebook_works_everywhere_at_once(course: Path):
     assert outcome.mismatches == []
     assert "toy_notebook_off_by_one" in outcome.table and "toy_notebook_looped" in outcome.table
 
-    for name in ("__init__.py", "conftest.py"):  # the reference test runs as it would in this repository
-        shutil.copy(ROOT / "tests" / name, course / "tests" / name)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_reference_toy_notebook.py"],
+    assert "toy_notebook" in (course / "assignments" / "a7" / "README.md").read_text()  # the grading tables
+    new_files = sorted(str(p.relative_to(course)) for p in course.rglob("*") if "a7" in p.parts and p.is_file())
+    assert {p.split("/")[0] for p in new_files} == {"source", "release", "assignments"}, new_files
+    shutil.copy(ROOT / "conftest.py", course / "conftest.py")  # the reference test runs as it would in this repository
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "assignments/a7/test_toy_notebook.py"],
                          cwd=course, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
 

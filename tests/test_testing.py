@@ -244,3 +244,10 @@ def test_numeric_gradient_names_what_is_wrong_with_its_inputs():
         numeric_gradient(lambda v: v * 2, torch.arange(3))
     with pytest.raises(ValueError, match=r"f\(x\) has shape \(3,\) but upstream has shape \(4,\)"):
         numeric_gradient(lambda v: v * 2, torch.zeros(3, dtype=torch.float64), torch.ones(4, dtype=torch.float64))
+
+
+def test_forbidding_matmul_catches_the_operator_and_restores_it():
+    with pytest.raises(Exception, match="__matmul__"):
+        with forbidden_calls("torch.matmul", "torch.Tensor.__matmul__", "torch.Tensor.__rmatmul__"):
+            torch.randn(2, 2, 3) @ torch.randn(2, 3, 1)
+    assert (torch.ones(1, 2) @ torch.ones(2, 1)).item() == 2.0, "the operator is restored afterwards"

@@ -1,7 +1,7 @@
 """Simulated classes: submissions built from the release and the instructor's source.
 
 A course folder describes its simulated students for assignment `<aid>` in the folder
-`tests/classroom/<aid>/`: each `*.py` file there (one per notebook, plus one for students that
+`assignments/<aid>/classroom/`: each `*.py` file there (one per notebook, plus one for students that
 submit every notebook) holds a list `STUDENTS` of `SimulatedStudent`. Each one starts from the
 reference solution (release notebooks with the source's answers filled in, plus the source
 modules) or from the untouched release, applies exact text edits to plant one mistake, and says
@@ -20,11 +20,13 @@ from pathlib import Path
 from types import ModuleType
 
 from dl4cv.course import notebooks
+from dl4cv.course.layout import ASSIGNMENTS, classroom_dir
 from dl4cv.course.modules import student_modules
 
 
-# What a working copy of a course needs: its config, sources, releases, simulated classes and handouts.
-COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", "tests/classroom", "assignments")
+# What a working copy of a course needs: its config, sources, releases, and assignments/ (handouts,
+# simulated classes, reference tests and benchmarks).
+COURSE_FILES = ("nbgrader_config.py", "pyproject.toml", "source", "release", ASSIGNMENTS)
 
 
 def copy_course(*, root: Path, target: Path) -> Path:
@@ -73,11 +75,11 @@ class SimulatedStudent:
 
 
 def load_class(*, root: Path, assignment: str, notebook: str | None = None) -> list[SimulatedStudent]:
-    """Every `STUDENTS` list in `tests/classroom/<assignment>/*.py`, in file-name order.
+    """Every `STUDENTS` list in `assignments/<assignment>/classroom/*.py`, in file-name order.
 
     With `notebook`, only the students who hand that notebook in, each handing in just that one.
     """
-    folder = Path(root) / "tests" / "classroom" / assignment
+    folder = classroom_dir(root, assignment)
     paths = sorted(folder.glob("*.py"))
     if not paths:
         raise FileNotFoundError(f"no simulated class for {assignment}: expected Python files in {folder}")

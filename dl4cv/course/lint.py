@@ -1,21 +1,19 @@
 """`dl4cv check`: problems in the course sources that would break a release or grading, and
 every rule the tooling relies on without being told (grade-id prefixes, a simulated class per
-notebook, handout points equal to the notebook's)."""
+notebook, grading tables in the handout equal to the notebooks')."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 from dl4cv.course import notebooks
 from dl4cv.course.classroom import load_class
 from dl4cv.course.config import course_settings
+from dl4cv.course.handout import handout_problems
+from dl4cv.course.layout import classroom_dir, relative
 from dl4cv.course.modules import SolutionMarkerError, is_student_module, strip_solutions, student_modules
 from dl4cv.notebook_setup import setup_cell_source
-
-# A handout row for one autograded cell: | `a1_knn_predict` | 2 | what it checks |
-_HANDOUT_ROW = re.compile(r"^\|\s*`(?P<gid>[a-z0-9_]+)`\s*\|\s*(?P<points>[0-9.]+)\s*\|", re.MULTILINE)
 
 
 def lint_notebook(path: Path, *, assignment: str, repository: str) -> list[str]:
@@ -47,20 +45,10 @@ def lint_notebook(path: Path, *, assignment: str, repository: str) -> list[str]:
     return problems
 
 
-def autograded_points(path: Path) -> dict[str, float]:
-    """Points of every autograded test cell of a notebook, by grade id."""
-    nb = notebooks.read(path)
-    return {
-        notebooks.grade_id(c): float(c.metadata["nbgrader"].get("points") or 0)
-        for c in notebooks.graded_cells(nb)
-        if not c.metadata["nbgrader"].get("solution")
-    }
-
-
 def lint_simulated_class(root: Path, assignment: str, notebook: str) -> list[str]:
     """A notebook's hidden tests are proven by its simulated class: at least one student who must
     lose points and at least one correct solution written differently."""
-    where = f"tests/classroom/{assignment}/{notebook}.py"
+    where = relative(root, classroom_dir(root, assignment) / f"{notebook}.py")
     if not (Path(root) / where).is_file():
         return [f"{where}: missing: every notebook needs simulated students that prove its hidden tests"]
     try:
@@ -73,25 +61,6 @@ def lint_simulated_class(root: Path, assignment: str, notebook: str) -> list[str
         problems.append(f"{where}: no student with a planted mistake (a SimulatedStudent with edits and loses)")
     if not any(not s.loses and s.status == "graded" for s in own):
         problems.append(f"{where}: no correct solution written differently (a SimulatedStudent with edits and no loses)")
-    return problems
-
-
-def lint_handout(root: Path, assignment: str) -> list[str]:
-    """`assignments/<aid>.md` lists every autograded cell with the notebook's points, and no other."""
-    handout = Path(root) / "assignments" / f"{assignment}.md"
-    if not handout.is_file():
-        return [f"assignments/{assignment}.md: missing (the handout lists every graded cell and its points)"]
-    listed = {m["gid"]: float(m["points"]) for m in _HANDOUT_ROW.finditer(handout.read_text(encoding="utf-8"))}
-    actual: dict[str, float] = {}
-    for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-        actual.update(autograded_points(path))
-    problems = [f"assignments/{assignment}.md: no row for graded cell {gid!r} ({points:g} points)"
-                for gid, points in actual.items() if gid not in listed]  # fmt: skip
-    problems += [f"assignments/{assignment}.md: {gid!r} is worth {points:g} points in the notebook, "
-                 f"{listed[gid]:g} in the handout" for gid, points in actual.items()
-                 if gid in listed and listed[gid] != points]  # fmt: skip
-    problems += [f"assignments/{assignment}.md: row for {gid!r}, which is no graded cell of {assignment}"
-                 for gid in listed if gid not in actual]  # fmt: skip
     return problems
 
 
@@ -113,5 +82,5 @@ def lint_course(*, root: Path) -> list[str]:
         problems += [f"{path}: no solution region, so it is not released to students (add a "
                      "### BEGIN SOLUTION region, or move shared code into the dl4cv package)"
                      for path in sorted(folder.glob("*.py")) if not is_student_module(path)]  # fmt: skip
-        problems += lint_handout(root, assignment)
+        problems += handout_problems(root, assignment)
     return problems

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dl4cv.course import notebooks
 from dl4cv.course.config import CourseError, course_settings, load_nbgrader_config, require_assignment
+from dl4cv.course.handout import write_grading_tables
 from dl4cv.course.modules import release_modules
 from dl4cv.notebook_setup import setup_cell_source
 
@@ -41,7 +42,8 @@ def release_assignment(*, root: Path, assignment: str, gradebook: str | None = N
     """Generate `release/<assignment>/` from `source/<assignment>/`; returns the release folder.
 
     Also records the assignment's notebooks and graded cells in the gradebook (`gradebook`, an
-    SQLAlchemy URL, or the course's), which grading needs.
+    SQLAlchemy URL, or the course's), which grading needs, and rewrites the grading tables of
+    the handout `assignments/<assignment>/README.md` from the notebooks.
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -61,4 +63,5 @@ def release_assignment(*, root: Path, assignment: str, gradebook: str | None = N
         raise ReleaseError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
     release_dir = root / "release" / assignment
     release_modules(source_dir, release_dir)
+    write_grading_tables(root, assignment)
     return release_dir

@@ -5,11 +5,12 @@ Written for the notebook `<nb>` of assignment `<aid>`:
   - source/<aid>/<nb>.ipynb: title, setup cell, imports, the task, one graded test cell with a
     public part and a hidden part (an oracle, the no-loop rule, every device);
   - source/<aid>/<nb>.py: the student module with one solution region;
-  - tests/classroom/<aid>/<nb>.py: a differently written correct student and two broken ones
-    (plus tests/classroom/<aid>/_everyone.py with `reference` and `untouched` for a new assignment);
-  - tests/test_reference_<nb>.py: the reference module against its oracle;
-  - assignments/<aid>.md: the handout, with the graded cell and its points.
-Then the assignment is released. Replace the example function with the notebook's own.
+  - assignments/<aid>/classroom/<nb>.py: a differently written correct student and two broken
+    ones (plus classroom/_everyone.py with `reference` and `untouched` for a new assignment);
+  - assignments/<aid>/test_<nb>.py: a reference test, for what the hidden tests cannot check;
+  - assignments/<aid>/README.md: the handout, for a new assignment.
+Then the assignment is released, which writes the handout's grading tables. Replace the example
+function with the notebook's own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import nbformat
 
 from dl4cv.course import notebooks
 from dl4cv.course.config import CourseError, course_settings
+from dl4cv.course.layout import assignment_home, classroom_dir, handout_path, reference_test_path
 from dl4cv.notebook_setup import setup_cell_source
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -64,7 +66,9 @@ Python loop. **Graded** (1 point): values against `x + 1` on fresh random tensor
 shapes and dtypes, on every device the autograder has, and no loop (the check runs it on a
 batch of 8 and of 40: the same operations and lines must run for both)."""
 
-TEST = '''# Checks: a case you can verify by hand, and no loop.
+TEST = '''# Graded: values against `x + 1` for several shapes and dtypes, every device; no loops
+
+# Checks: a case you can verify by hand, and no loop.
 assert_close({nb}.add_one(torch.tensor([0.0, 1.5])), torch.tensor([1.0, 2.5]), name="add_one")
 assert_no_loops({nb}.add_one, lambda n: (torch.randn(n, 3),))
 print("add_one: public checks passed")
@@ -110,39 +114,41 @@ STUDENTS = [
 ]
 '''
 
-REFERENCE_TEST = '''"""The reference solution of {aid} `{nb}` against its oracle, on every device."""
+REFERENCE_TEST = '''"""What the hidden tests of {aid} `{nb}` cannot check. The notebook's hidden tests are the one
+place its checks are written, and its simulated class proves them against the reference
+(`dl4cv prove {aid} --notebook {nb}`); this file holds the rest: here, that the release gives
+students a stub that says what to write."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
 
 from dl4cv.course.modules import load_module
-from dl4cv.testing import assert_close
 
-from .conftest import ROOT
-
-module = load_module(ROOT / "source" / "{aid}" / "{nb}.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])
-def test_add_one_matches_its_oracle(device, shape):
-    x = torch.randn(shape, dtype=torch.float64, device=device)
-    assert_close(module.add_one(x), x + 1, rtol=0, atol=0)
+def test_release_stub_names_the_function_to_write():
+    released = load_module(ROOT / "release" / "{aid}" / "{nb}.py")
+    with pytest.raises(NotImplementedError, match="add_one"):
+        released.add_one(torch.zeros(2))
 '''
 
-HANDOUT_HEAD = """# {aid}
+HANDOUT = """# {aid}
 
-| notebook | what you write | points |
-|---|---|---|
-"""
+What the assignment teaches, in a paragraph.
 
-HANDOUT_SECTION = """
-### How `{nb}` is graded
+## Notebooks
 
-| test cell | points | what the autograder checks |
-|---|---|---|
-| `{aid}_{nb}_add_one` | 1 | values against `x + 1` for several shapes and dtypes, every device; no loops |
+| notebook | you write (in the `.py` module beside it) |
+|---|---|
+| `{nb}.ipynb` | `{nb}.py`: `add_one` |
+
+## Grading
+
 """
 
 
@@ -177,7 +183,7 @@ def _check_names(root: Path, aid: str, nb: str) -> None:
         if not _NAME.fullmatch(name) or keyword.iskeyword(name):
             raise CourseError(f"{what} name {name!r}: use lower-case letters, digits and _, starting with a letter")
     taken = [p for p in (root / "source" / aid / f"{nb}.ipynb", root / "source" / aid / f"{nb}.py",
-                         root / "tests" / "classroom" / aid / f"{nb}.py", root / "tests" / f"test_reference_{nb}.py")
+                         classroom_dir(root, aid) / f"{nb}.py", reference_test_path(root, aid, nb))
              if p.exists()]  # fmt: skip
     if taken:
         raise CourseError(f"{taken[0].relative_to(root)} already exists: pick another notebook name")
@@ -190,7 +196,7 @@ def new_notebook(*, root: Path, assignment: str, notebook: str, release: bool = 
     _check_names(root, assignment, notebook)
     fields = {"aid": assignment, "nb": notebook, "title": notebook.replace("_", " ")}
     source = root / "source" / assignment
-    classroom = root / "tests" / "classroom" / assignment
+    home, classroom = assignment_home(root, assignment), classroom_dir(root, assignment)
     source.mkdir(parents=True, exist_ok=True)
     classroom.mkdir(parents=True, exist_ok=True)
     written = []
@@ -206,10 +212,12 @@ def new_notebook(*, root: Path, assignment: str, notebook: str, release: bool = 
     write(classroom / f"{notebook}.py", CLASS.format(**fields))
     if not (classroom / "_everyone.py").exists():
         write(classroom / "_everyone.py", EVERYONE.format(**fields))
-    write(root / "tests" / f"test_reference_{notebook}.py", REFERENCE_TEST.format(**fields))
-    handout = root / "assignments" / f"{assignment}.md"
-    text = handout.read_text(encoding="utf-8") if handout.exists() else HANDOUT_HEAD.format(**fields)
-    write(handout, text.rstrip("\n") + "\n" + HANDOUT_SECTION.format(**fields))
+    write(reference_test_path(root, assignment, notebook), REFERENCE_TEST.format(**fields))
+    for package in (home.parent / "__init__.py", home / "__init__.py"):  # reference tests import as assignments.<aid>
+        if not package.exists():
+            write(package, "")
+    if not handout_path(root, assignment).exists():
+        write(handout_path(root, assignment), HANDOUT.format(**fields))
     if release:
         from dl4cv.course.release import release_assignment
 
