@@ -74,3 +74,33 @@ def plot_curves(curves: dict[str, Sequence[float]], *, xlabel: str = "iteration"
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.legend()
     return fig
+
+
+
+def show_scenes(scenes, indices: Sequence[int], *, captions: Sequence[str] | None = None) -> plt.Figure:
+    """Each scene of `indices` (a `dl4cv.scenes.Scenes`) as a column: the image with its boxes
+    and class names, its instance mask below, and a caption as the title (its first one unless
+    `captions` gives one per index, e.g. a model's)."""
+    from textwrap import wrap
+
+    from matplotlib.patches import Rectangle
+
+    from dl4cv.scenes import NOUNS
+
+    fig, axes = plt.subplots(2, len(indices), figsize=(2.4 * len(indices), 5.4), squeeze=False)
+    for column, index in enumerate(indices):
+        top, bottom = axes[0, column], axes[1, column]
+        top.imshow(_as_image(scenes.images[index]))
+        for obj in scenes.objects(index):
+            x1, y1, x2, y2 = obj.box
+            # pixel k spans [k - 0.5, k + 0.5] in imshow's coordinates
+            top.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor="white", lw=0.8))
+            top.text(x1 - 0.5, y1 - 1.5, NOUNS[obj.label], color="white", fontsize=6)
+        bottom.imshow(scenes.instance_masks[index], cmap="tab10", vmin=0, vmax=9, interpolation="nearest")
+        text = captions[column] if captions is not None else scenes.captions[index][0]
+        top.set_title("\n".join(wrap(text, 30)), fontsize=7)
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    return fig
