@@ -102,3 +102,14 @@ def test_vocabulary_round_trip(train):
     assert vocab.decode(vocab.encode("a huge red bag", 8)) == "a <UNK> red bag"
     with pytest.raises(ValueError, match="does not fit"):
         vocab.encode("a small red bag", 5)
+
+
+def test_the_shipped_scene_encoder_reads_class_colour_and_size_of_test_scenes():
+    from dl4cv.scene_encoder import FEATURE_DIM, grid_accuracy, load_scene_encoder, scene_features
+
+    test = sc.load_scenes("test", 400, seed=0)
+    accuracy = grid_accuracy(load_scene_encoder(), test)
+    assert accuracy["label"] > 0.8 and accuracy["colour"] > 0.97 and accuracy["size"] > 0.97, accuracy
+    features = scene_features(test)
+    assert features.shape == (400, FEATURE_DIM, 8, 8)
+    assert torch.equal(features[0, -2, 0], torch.linspace(-1, 1, 8)) and torch.equal(features[0, -1, :, 0], torch.linspace(-1, 1, 8))

@@ -25,6 +25,7 @@ class DemoOutcome:
     feedback: list[Path]
     mismatches: list[str]
     seconds: float
+    slowest: tuple[str, float] = ("", 0.0)  # the student whose notebooks took longest to run, and seconds
 
 
 def _clear_previous(root: Path, assignment: str, student: str) -> None:
@@ -109,6 +110,7 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
         mismatches=check_expectations(root=root, assignment=assignment, students=students, statuses=statuses,
                                       gradebook=gradebook),
         seconds=time.perf_counter() - start,
+        slowest=max(((r.student, r.seconds) for r in results), key=lambda pair: pair[1], default=("", 0.0)),
     )
 
 
