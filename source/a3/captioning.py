@@ -25,17 +25,20 @@ class CaptioningRNN:
     with `generator`; biases start at 0.
     """
 
+    GATES = 1  # columns of Wx, Wh and b per hidden unit (an LSTM has 4)
+
     def __init__(self, feature_dim: int, vocab_size: int, *, word_dim: int = 64, hidden_dim: int = 128,
                  null: int = 0, start: int = 1, end: int = 2, device=None, dtype=torch.float32,
                  generator: torch.Generator | None = None):  # fmt: skip
         self.null, self.start, self.end = null, start, end
+        width = self.GATES * hidden_dim
         shapes = {"W_proj": (feature_dim, hidden_dim), "W_embed": (vocab_size, word_dim),
-                  "Wx": (word_dim, hidden_dim), "Wh": (hidden_dim, hidden_dim), "W_vocab": (hidden_dim, vocab_size)}  # fmt: skip
+                  "Wx": (word_dim, width), "Wh": (hidden_dim, width), "W_vocab": (hidden_dim, vocab_size)}  # fmt: skip
         self.params = {}
         for name, shape in shapes.items():
             scale = 1.0 if name == "W_embed" else 1 / math.sqrt(shape[0])
             self.params[name] = (torch.randn(shape, generator=generator, dtype=dtype) * scale).to(device)
-        for name, size in (("b_proj", hidden_dim), ("b", hidden_dim), ("b_vocab", vocab_size)):
+        for name, size in (("b_proj", hidden_dim), ("b", width), ("b_vocab", vocab_size)):
             self.params[name] = torch.zeros(size, dtype=dtype, device=device)
 
     def loss(self, features: torch.Tensor, captions: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
