@@ -68,13 +68,19 @@ class SceneEncoder(nn.Module):
         return torch.cat([features, where], dim=1)
 
 
+def item_cover(scenes: sc.Scenes) -> torch.Tensor:
+    """(N, K + 1, 8, 8) float: how many pixels of each grid cell belong to the background
+    (channel 0) and to each item k (channel k + 1)."""
+    cell = sc.CANVAS // GRID
+    one_hot = F.one_hot(scenes.instance_masks, sc.MAX_ITEMS + 1).permute(0, 3, 1, 2).float()  # (N, K+1, H, W)
+    return F.avg_pool2d(one_hot, cell) * cell * cell
+
+
 def grid_targets(scenes: sc.Scenes) -> dict[str, torch.Tensor]:
     """Per grid cell, the class + 1, colour + 1 and size + 1 of the item covering most of it
     (0 where no item covers MIN_PIXELS): int64 (N, 8, 8) each."""
-    n, k = len(scenes), sc.MAX_ITEMS
-    cell = sc.CANVAS // GRID
-    one_hot = F.one_hot(scenes.instance_masks, k + 1).permute(0, 3, 1, 2).float()  # (N, K+1, H, W)
-    cover = F.avg_pool2d(one_hot, cell) * cell * cell  # (N, K+1, 8, 8) pixels of each item per cell
+    n = len(scenes)
+    cover = item_cover(scenes)
     cover[:, 0] = MIN_PIXELS - 0.5  # background wins unless an item covers MIN_PIXELS
     winner = cover.argmax(1)  # (N, 8, 8): 0 background, j + 1 item j
     targets = {}
@@ -117,6 +123,21 @@ def grid_accuracy(model: SceneEncoder, scenes: sc.Scenes) -> dict[str, float]:
     covered = targets["label"] > 0
     return {name: float((head(features).argmax(1) == targets[name])[covered].float().mean())
             for name, head in model.heads.items()}  # fmt: skip
+
+
+@torch.no_grad()
+def object_accuracy(model: SceneEncoder, scenes: sc.Scenes) -> float:
+    """Per-object class accuracy: each item's class read from the label head's probabilities
+    summed over the grid cells it covers, weighted by its pixels there."""
+    probabilities = model.heads["label"](model.grid(scenes.images)).softmax(1)[:, 1:]  # (N, 10, 8, 8)
+    cover = item_cover(scenes)
+    right = total = 0
+    for k in range(sc.MAX_ITEMS):
+        present = scenes.counts > k
+        votes = (probabilities * cover[:, k + 1, None]).sum((2, 3))  # (N, 10)
+        right += int(((votes.argmax(1) == scenes.labels[:, k]) & present).sum())
+        total += int(present.sum())
+    return right / total
 
 
 @lru_cache(maxsize=1)

@@ -105,11 +105,12 @@ def test_vocabulary_round_trip(train):
 
 
 def test_the_shipped_scene_encoder_reads_class_colour_and_size_of_test_scenes():
-    from dl4cv.scene_encoder import FEATURE_DIM, grid_accuracy, load_scene_encoder, scene_features
+    from dl4cv.scene_encoder import FEATURE_DIM, grid_accuracy, load_scene_encoder, object_accuracy, scene_features
 
     test = sc.load_scenes("test", 400, seed=0)
     accuracy = grid_accuracy(load_scene_encoder(), test)
     assert accuracy["label"] > 0.8 and accuracy["colour"] > 0.97 and accuracy["size"] > 0.97, accuracy
+    assert object_accuracy(load_scene_encoder(), test) > 0.8, "most items' classes are read right"
     features = scene_features(test)
     assert features.shape == (400, FEATURE_DIM, 8, 8)
     assert torch.equal(features[0, -2, 0], torch.linspace(-1, 1, 8)) and torch.equal(features[0, -1, :, 0], torch.linspace(-1, 1, 8))

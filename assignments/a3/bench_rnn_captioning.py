@@ -18,7 +18,7 @@ import torch
 
 from benchmarks.common import ROOT, measured_line, reference_module
 from dl4cv import scenes
-from dl4cv.scene_encoder import load_scene_encoder, scene_features
+from dl4cv.scene_encoder import load_scene_encoder, object_accuracy, scene_features
 
 TITLE = "a3 RNN captioning"
 NUM_TRAIN, NUM_TEST = 10_000, 1_000
@@ -26,26 +26,6 @@ WORD_DIM, HIDDEN_DIM = 64, 256
 ITERATIONS, BATCH_SIZE, LEARNING_RATE = 6000, 100, 2e-3
 MAX_LENGTH = 24
 PICTURE = ROOT / "benchmarks" / "results" / "rnn_captioning.png"
-
-
-def _object_accuracy(test: scenes.Scenes) -> float:
-    """Per-object class accuracy of the scene encoder: each item's class read from the label
-    head's probabilities summed over the grid cells it covers (weighted by pixels)."""
-    import torch.nn.functional as F
-
-    model = load_scene_encoder()
-    with torch.no_grad():
-        probabilities = model.heads["label"](model.grid(test.images)).softmax(1)[:, 1:]  # (N, 10, 8, 8)
-    cell = scenes.CANVAS // 8
-    one_hot = F.one_hot(test.instance_masks, scenes.MAX_ITEMS + 1).permute(0, 3, 1, 2).float()
-    cover = F.avg_pool2d(one_hot, cell) * cell * cell  # (N, K + 1, 8, 8)
-    right = total = 0
-    for k in range(scenes.MAX_ITEMS):
-        present = test.counts > k
-        votes = (probabilities * cover[:, k + 1, None]).sum((2, 3))  # (N, 10)
-        right += int(((votes.argmax(1) == test.labels[:, k]) & present).sum())
-        total += int(present.sum())
-    return right / total
 
 
 def measure() -> dict:
@@ -80,7 +60,7 @@ def measure() -> dict:
     _picture(test, texts)
     return {
         "bleu": bleu, "bleu4_torchmetrics": library, "every_object_right": right / len(test),
-        "every_object_right_by_count": by_count, "encoder_object_accuracy": _object_accuracy(test),
+        "every_object_right_by_count": by_count, "encoder_object_accuracy": object_accuracy(load_scene_encoder(), test),
         "first_loss": losses[0], "last_loss": sum(losses[-100:]) / 100, "training_seconds": training_seconds,
         "examples": [{"caption": texts[i], "reference": test.captions[i][0]} for i in range(4)],
     }  # fmt: skip
