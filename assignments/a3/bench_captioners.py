@@ -1,13 +1,15 @@
-"""a3 RNN vs LSTM vs attention LSTM: the comparison of the lstm_captioning notebook in full mode,
-on held-out test scenes.
+"""a3 captioners compared: RNN, LSTM, attention LSTM (lstm_captioning) and transformer
+(transformer_captioning), the notebooks' full-mode settings, on held-out test scenes.
 
-The same 10,000 training scenes (three captions each) and scene-encoder features for all three
+The same 10,000 training scenes (three captions each) and scene-encoder features for all four
 reference captioners: the RNN and the LSTM (hand-written gradients, hidden state 256, 6,000 Adam
 iterations of 100 captions, learning rate 2e-3) read the flattened 8×8 grid; the attention LSTM
 (autograd, hidden state 128, 3,000 iterations, learning rate 2e-3) reads the grid and attends to
-it at every word. Greedy captions of 1,000 test scenes are scored with the reference
-`corpus_bleu` (BLEU-4) and by whether they name every object with its right class and colour.
-Writes the attention maps behind one test caption beside RESULTS.md.
+it at every word; the transformer (autograd, width 128, 3 decoder layers of 4 heads, 3,000 AdamW
+iterations, learning rate 1e-3 with warm-up and cosine decay) attends to the 64 cells as memory
+tokens. Greedy captions of 1,000 test scenes are scored with the reference `corpus_bleu` (BLEU-4)
+and by whether they name every object with its right class and colour. Writes the attention maps
+behind one test caption, for the attention LSTM and the transformer, beside RESULTS.md.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from benchmarks.common import ROOT, measured_line, reference_module
 from dl4cv import scenes
 from dl4cv.scene_encoder import scene_features
 
-TITLE = "a3 RNN vs LSTM vs attention LSTM captioning"
+TITLE = "a3 captioners: RNN vs LSTM vs attention LSTM vs transformer"
 NUM_TRAIN, NUM_TEST, MAX_LENGTH = 10_000, 1_000, 24
-SETTINGS = {  # name: (hidden size, iterations)
+SETTINGS = {  # name: (hidden size or width, iterations)
     "RNN": (256, 6000),
     "LSTM": (256, 6000),
     "attention LSTM": (128, 3000),
+    "transformer": (128, 3000),
 }
-PICTURE = ROOT / "benchmarks" / "results" / "lstm_captioning_attention.png"
+TRANSFORMER_LAYERS = 3
+PICTURES = {"attention LSTM": "lstm_captioning_attention.png", "transformer": "transformer_captioning_attention.png"}
 
 
 def _data():
@@ -45,6 +49,7 @@ def _data():
 def measure() -> dict:
     captioning = reference_module("a3", "captioning")
     lstm_captioning = reference_module("a3", "lstm_captioning")
+    transformer_captioning = reference_module("a3", "transformer_captioning")
     vocab, test, captions, owner, grids, flat = _data()
     references = [[c.split() for c in phrasings] for phrasings in test.captions]
     results = {}
@@ -54,6 +59,12 @@ def measure() -> dict:
         if name == "attention LSTM":
             model = lstm_captioning.AttentionCaptioner(66, len(vocab), word_dim=64, hidden_dim=hidden)
             losses = lstm_captioning.train_attention_captioner(model, grids[0], captions, owner, iterations=iterations, lr=2e-3)
+            sampled, attention = model.sample(grids[1], MAX_LENGTH)
+        elif name == "transformer":
+            model = transformer_captioning.CaptioningTransformer(66, len(vocab), dim=hidden, heads=4, layers=TRANSFORMER_LAYERS,
+                                                                 hidden=2 * hidden)
+            losses = transformer_captioning.train_transformer_captioner(model, grids[0], captions, owner, iterations=iterations,
+                                                                        lr=1e-3)
             sampled, attention = model.sample(grids[1], MAX_LENGTH)
         else:
             kind = captioning.CaptioningRNN if name == "RNN" else lstm_captioning.CaptioningLSTM
@@ -71,11 +82,12 @@ def measure() -> dict:
                          for k in (1, 2, 3)},
             "last_loss": sum(losses[-100:]) / 100,
         }  # fmt: skip
-    _picture(test, vocab.decode(sampled[0]).split(), attention[0])
+        if name in PICTURES:
+            _picture(test, vocab.decode(sampled[0]).split(), attention[0], ROOT / "benchmarks" / "results" / PICTURES[name])
     return {"results": results}
 
 
-def _picture(test, words, attention) -> None:
+def _picture(test, words, attention, path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,8 +106,8 @@ def _picture(test, words, attention) -> None:
     for ax in axes:
         ax.axis("off")
     fig.tight_layout()
-    PICTURE.parent.mkdir(exist_ok=True)
-    fig.savefig(PICTURE, dpi=110)
+    path.parent.mkdir(exist_ok=True)
+    fig.savefig(path, dpi=110)
 
 
 def render(figures: dict) -> str:
@@ -104,13 +116,17 @@ def render(figures: dict) -> str:
         "",
         f"Reference captioners on the same {NUM_TRAIN:,} training scenes; greedy captions of {NUM_TEST:,} test scenes.",
         "",
-        "| captioner | hidden | iterations | training | BLEU-4 | every object right | with 1 / 2 / 3 objects |",
+        "| captioner | hidden / width | iterations | training | BLEU-4 | every object right | with 1 / 2 / 3 objects |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in figures["results"].items():
         counts = r["by_count"]
         lines.append(f"| {name} | {r['hidden']} | {r['iterations']:,} | {r['minutes']:.1f} min | {r['bleu4']:.3f} | "
                      f"{r['every_object_right']:.1%} | {counts['1']:.0%} / {counts['2']:.0%} / {counts['3']:.0%} |")
-    lines += ["", "Attention maps behind the first words of one test caption:", "",
-              "![attention maps](results/lstm_captioning_attention.png)", "", measured_line(figures)]
+    lines.append("")
+    for name, picture in PICTURES.items():
+        if name in figures["results"]:
+            lines += [f"Attention maps of the {name} behind the first words of one test caption:", "",
+                      f"![{name} attention maps](results/{picture})", ""]
+    lines.append(measured_line(figures))
     return "\n".join(lines)
