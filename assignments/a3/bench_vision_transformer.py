@@ -1,7 +1,7 @@
 """a3 vision transformer on Fashion-MNIST: the reference `VisionTransformer` of the
 transformer_captioning notebook in full mode (4×4 patches, width 64, 4 encoder layers of 4
-heads, feed-forward 128) trained with the notebook's `train_classifier` on all 60,000 training
-images, test accuracy after every epoch on the 10,000 test images. Writes the class token's
+heads, feed-forward 128) trained with the notebook's `train_classifier` (random shifts of up to
+one pixel, no flips) on all 60,000 training images, test accuracy after every epoch on the 10,000 test images. Writes the class token's
 last-layer attention over the patches of a few test images beside RESULTS.md.
 """
 
@@ -15,8 +15,9 @@ from benchmarks.common import ROOT, measured_line, reference_module
 from dl4cv import data
 
 TITLE = "a3 vision transformer on Fashion-MNIST"
-EPOCHS = 12
+EPOCHS = 20
 SETTINGS = {"patch": 4, "dim": 64, "heads": 4, "layers": 4, "hidden": 128}
+SHIFT = 1
 GOAL = 0.90
 PICTURE = ROOT / "benchmarks" / "results" / "vision_transformer_attention.png"
 
@@ -42,10 +43,10 @@ def measure() -> dict:
                       "eval_seconds": time.perf_counter() - tick})  # fmt: skip
         print(f"epoch {epoch}: loss {loss:.3f}, test accuracy {accuracy:.2%}, {training[0] / 60:.1f} min", flush=True)
 
-    vision_transformer.train_classifier(model, train_x, fmnist.y_train, epochs=EPOCHS, progress=progress)
+    vision_transformer.train_classifier(model, train_x, fmnist.y_train, epochs=EPOCHS, shift=SHIFT, progress=progress)
     parameters = sum(p.numel() for p in model.parameters())
     _picture(model, test_x[:8], [fmnist.classes[int(y)] for y in fmnist.y_test[:8]])
-    return {"settings": SETTINGS, "epochs": EPOCHS, "parameters": parameters, "curve": curve}
+    return {"settings": SETTINGS, "epochs": EPOCHS, "shift": SHIFT, "parameters": parameters, "curve": curve}
 
 
 def _picture(model, images, names) -> None:
@@ -80,7 +81,7 @@ def render(figures: dict) -> str:
         "",
         f"{s['patch']}×{s['patch']} patches, width {s['dim']}, {s['layers']} encoder layers of {s['heads']} heads, "
         f"feed-forward {s['hidden']}: {figures['parameters']:,} parameters. {figures['epochs']} epochs on 60,000 "
-        f"training images; test accuracy on all 10,000 test images. Goal ≥ {GOAL:.0%}: {goal}; final "
+        f"training images, shifted at random by up to {figures['shift']} pixel(s); test accuracy on all 10,000 test images. Goal ≥ {GOAL:.0%}: {goal}; final "
         f"{curve[-1]['test_accuracy']:.2%}, best {best['test_accuracy']:.2%} (epoch {best['epoch']}).",
         "",
         "| epoch | training loss | test accuracy | training so far |",
