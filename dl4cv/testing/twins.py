@@ -47,30 +47,34 @@ def attention_twin(ours: nn.Module) -> nn.MultiheadAttention:
     return theirs
 
 
+def _layer_twin(kind: type, ours: nn.Module, heads: int) -> nn.Module:
+    """A pre-norm GELU PyTorch layer of `kind` with `ours`' feed-forward network and layer norms
+    copied in (the attention is the caller's to fill)."""
+    first, last = ours.feed_forward[0], ours.feed_forward[-1]
+    theirs = _like(kind(first.in_features, heads, first.out_features, dropout=0.0, activation="gelu", batch_first=True,
+                        norm_first=True), ours)  # fmt: skip
+    _copy_linear(first, theirs.linear1)
+    _copy_linear(last, theirs.linear2)
+    for name in ("norm1", "norm2", "norm3"):
+        if hasattr(theirs, name):
+            _copy_linear(getattr(ours, name), getattr(theirs, name))
+    return theirs
+
+
 @torch.no_grad()
 def decoder_layer_twin(ours: nn.Module) -> nn.TransformerDecoderLayer:
     """nn.TransformerDecoderLayer (pre-norm, GELU, batch_first) computing what `ours` should."""
-    first, last = ours.feed_forward[0], ours.feed_forward[-1]
-    theirs = _like(nn.TransformerDecoderLayer(first.in_features, ours.self_attention.heads, first.out_features,
-                                              dropout=0.0, activation="gelu", batch_first=True, norm_first=True), ours)  # fmt: skip
+    theirs = _layer_twin(nn.TransformerDecoderLayer, ours, ours.self_attention.heads)
     _fill_attention(ours.self_attention, theirs.self_attn)
     _fill_attention(ours.cross_attention, theirs.multihead_attn)
-    for source, target in ((first, theirs.linear1), (last, theirs.linear2), (ours.norm1, theirs.norm1),
-                           (ours.norm2, theirs.norm2), (ours.norm3, theirs.norm3)):  # fmt: skip
-        _copy_linear(source, target)
     return theirs
 
 
 @torch.no_grad()
 def encoder_layer_twin(ours: nn.Module) -> nn.TransformerEncoderLayer:
     """nn.TransformerEncoderLayer (pre-norm, GELU, batch_first) computing what `ours` should."""
-    first, last = ours.feed_forward[0], ours.feed_forward[-1]
-    theirs = _like(nn.TransformerEncoderLayer(first.in_features, ours.attention.heads, first.out_features,
-                                              dropout=0.0, activation="gelu", batch_first=True, norm_first=True), ours)  # fmt: skip
+    theirs = _layer_twin(nn.TransformerEncoderLayer, ours, ours.attention.heads)
     _fill_attention(ours.attention, theirs.self_attn)
-    for source, target in ((first, theirs.linear1), (last, theirs.linear2), (ours.norm1, theirs.norm1),
-                           (ours.norm2, theirs.norm2)):  # fmt: skip
-        _copy_linear(source, target)
     return theirs
 
 
