@@ -78,12 +78,27 @@ class SameConv2d(nn.Conv2d):
         return super().forward(F.pad(x, pads))
 
 
+class BatchNorm2d(nn.BatchNorm2d):
+    """nn.BatchNorm2d whose backward pass always receives a contiguous gradient.
+
+    PyTorch 2.14's CPU batch-norm backward in eval mode returns wrong input gradients when the
+    incoming gradient of a one-image batch is laid out channels-last with a batch stride of C
+    (strides (C, 1, W*C, C), legal for N = 1), which is what the backward pass of a Gram matrix
+    F F^T over these maps produces. `tests/test_pretrained.py` pins the workaround."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        if out.requires_grad:
+            out.register_hook(torch.Tensor.contiguous)
+        return out
+
+
 class ConvNormAct(nn.Sequential):
     """SameConv2d -> BatchNorm2d(eps 1e-3) -> ReLU6 (or nothing, for a block's projection)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, groups: int = 1,
                  activation: bool = True):  # fmt: skip
-        layers = [SameConv2d(in_channels, out_channels, kernel, stride, groups), nn.BatchNorm2d(out_channels, eps=BN_EPS)]
+        layers = [SameConv2d(in_channels, out_channels, kernel, stride, groups), BatchNorm2d(out_channels, eps=BN_EPS)]
         super().__init__(*layers, *([nn.ReLU6(inplace=False)] if activation else []))
 
 

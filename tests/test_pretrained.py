@@ -102,3 +102,19 @@ def test_sample_photos_are_offline_rgb_squares_in_unit_range():
 def test_unknown_photo_names_the_known_ones():
     with pytest.raises(ValueError, match="chelsea"):
         photos.load_photo("mona lisa")
+
+
+def test_batch_norm_gradients_are_right_whatever_the_incoming_layout(model):
+    # A Gram matrix's backward can hand a one-image batch a gradient laid out channels-last with
+    # batch stride C; PyTorch's CPU eval batch norm computes wrong input gradients from it. The
+    # model's BatchNorm2d (behind a ReLU6, as in the network) must give the closed form:
+    # d out / d in = weight / sqrt(running_var + eps) where the ReLU6 passes.
+    norm = model.features[0][1]
+    scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps))[:, None, None]
+    inputs = torch.randn(1, 32, 6, 5, requires_grad=True)
+    wanted = torch.randn(1, 6, 5, 32).permute(0, 3, 1, 2)
+    strided = torch.as_strided(wanted.contiguous(memory_format=torch.channels_last), wanted.shape, (32, 1, 5 * 32, 32))
+    assert torch.equal(strided, wanted)
+    out = F.relu6(norm(inputs))
+    (gradient,) = torch.autograd.grad(out, inputs, strided)
+    torch.testing.assert_close(gradient, wanted * ((out > 0) & (out < 6)) * scale)
