@@ -164,12 +164,16 @@ def train_supervised(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
 
 
 class SceneImageEncoder(nn.Module):
-    """Given: scenes (N, 3, 64, 64) -> embeddings (N, dim): four convolution blocks and a linear
-    layer."""
+    """Given: scenes (N, 3, 64, 64) -> embeddings (N, dim): four 3x3 convolutions with batch norm
+    and ReLU (three of stride 2: 32 -> 64 -> 128 -> 128 channels on an 8x8 grid), a global
+    average pool and a linear layer."""
 
     def __init__(self, dim: int = 64):
         super().__init__()
-        self.features = small_encoder(channels=3, width=128)
+        layers: list[nn.Module] = []
+        for inputs, outputs, stride in ((3, 32, 2), (32, 64, 2), (64, 128, 2), (128, 128, 1)):
+            layers += [nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False), nn.BatchNorm2d(outputs), nn.ReLU()]
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.out = nn.Linear(128, dim)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
