@@ -77,7 +77,7 @@ def _clip(ssl) -> dict:
     ranked = scores.argsort(dim=1, descending=True)
     found = torch.stack([torch.isin(wanted[k], ranked[k, : test.counts[k]]) for k in range(len(wanted))])
     real = wanted >= 0
-    by_count = {int(c): found[test.counts == c][real[test.counts == c]].float().mean().item() for c in (1, 2, 3)}
+    by_count = {str(c): found[test.counts == c][real[test.counts == c]].float().mean().item() for c in (1, 2, 3)}
     single = test.counts == 1
     noun_accuracy = (noun_scores[single].argmax(1) == test.labels[single, 0]).float().mean().item()
     colour_right = (ranked[single, 0] // len(scenes.NOUNS) == test.colours[single, 0]).float().mean().item()
@@ -161,8 +161,8 @@ def render(figures: dict) -> str:
         f"drawn each time, {clip['minutes']:.1f} min; learned scale {clip['scale']:.1f}. Zero-shot on {TEST_SCENES:,} test "
         f"scenes with 60 prompts \"a <colour> <item>\" (never seen as such: captions always say small or large): an item "
         f"counts when its prompt is among its scene's top k for k items. Goal ≥ {GOAL_ITEMS:.0%}: "
-        f"**{clip['items']:.1%} of {clip['item_count']} items** (scenes of 1 / 2 / 3 items: {by_count[1]:.1%} / "
-        f"{by_count[2]:.1%} / {by_count[3]:.1%}). On one-item scenes, the 10 prompts \"a <item>\" name the item in "
+        f"**{clip['items']:.1%} of {clip['item_count']} items** (scenes of 1 / 2 / 3 items: {by_count['1']:.1%} / "
+        f"{by_count['2']:.1%} / {by_count['3']:.1%}). On one-item scenes, the 10 prompts \"a <item>\" name the item in "
         f"{clip['single_noun_accuracy']:.1%}, and the best of the 60 prompts has the right colour in "
         f"{clip['single_colour_accuracy']:.1%}.",
         "",

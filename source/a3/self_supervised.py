@@ -99,6 +99,15 @@ def simclr_loss(encoder: nn.Module, head: nn.Module, images: torch.Tensor,
     return loss
 
 
+def _step(optimizer: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler, loss: torch.Tensor) -> float:
+    """One optimisation step on `loss` and one step of the schedule; returns the loss."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    return loss.item()
+
+
 def train_simclr(encoder: nn.Module, head: nn.Module, images: torch.Tensor, *, epochs: int, batch_size: int = 256,
                  temperature: float = 0.5, learning_rate: float = 2e-3, seed: int = 0) -> list[float]:  # fmt: skip
     """Given: train encoder and head with `simclr_loss` (Adam, one-cycle schedule) on unlabelled
@@ -116,12 +125,7 @@ def train_simclr(encoder: nn.Module, head: nn.Module, images: torch.Tensor, *, e
         total = 0.0
         for b in range(batches):
             batch = images[order[b * batch_size:(b + 1) * batch_size]]
-            loss = simclr_loss(encoder, head, batch, lambda x: augment(x, generator), temperature)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item()
+            total += _step(optimizer, schedule, simclr_loss(encoder, head, batch, lambda x: augment(x, generator), temperature))
         history.append(total / batches)
     encoder.eval(), head.eval()
     return history
@@ -252,14 +256,10 @@ def train_clip(image_encoder: nn.Module, caption_encoder: nn.Module, images: tor
         for b in range(batches):
             picked = order[b * batch_size:(b + 1) * batch_size]
             phrasing = torch.randint(0, captions.shape[1], (len(picked),), generator=generator, device=images.device)
-            loss = clip_loss(image_encoder(images[picked]), caption_encoder(captions[picked, phrasing]), log_scale)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+            total += _step(optimizer, schedule, clip_loss(image_encoder(images[picked]), caption_encoder(captions[picked, phrasing]),
+                                                          log_scale))  # fmt: skip
             with torch.no_grad():
                 log_scale.clamp_(max=math.log(100.0))
-            total += loss.item()
         history.append(total / batches)
     image_encoder.eval(), caption_encoder.eval()
     return log_scale.detach(), history
