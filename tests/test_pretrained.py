@@ -118,3 +118,18 @@ def test_batch_norm_gradients_are_right_whatever_the_incoming_layout(model):
     out = F.relu6(norm(inputs))
     (gradient,) = torch.autograd.grad(out, inputs, strided)
     torch.testing.assert_close(gradient, wanted * ((out > 0) & (out < 6)) * scale)
+
+
+def test_online_classifiers_share_the_interface_and_never_download_offline(monkeypatch):
+    monkeypatch.setenv("DL4CV_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match="DL4CV_OFFLINE"):
+        pretrained.load_imagenet_classifier("squeezenet1_1")
+    with pytest.raises(ValueError, match="efficientnet_lite0"):
+        pretrained.load_imagenet_classifier("resnet9000")
+    model = pretrained.load_imagenet_classifier("squeezenet1_1", weights=False)  # the architecture only
+    images = torch.rand(2, 3, 64, 64)
+    assert model(images).shape == (2, 1000) and isinstance(model.features, nn.Sequential)
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    torch.testing.assert_close(model(images), model.network((images - mean) / std))
+    assert isinstance(pretrained.load_imagenet_classifier(), pretrained.EfficientNetLite0)
