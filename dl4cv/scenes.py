@@ -314,6 +314,35 @@ def generate_scenes(items: torch.Tensor, item_labels: torch.Tensor, count: int, 
     return Scenes(split, images, boxes, labels, sizes, colours, counts, instance, semantic, sources, captions)
 
 
+def isolate_items(scenes: Scenes) -> Scenes:
+    """Every item of every scene as a one-item scene of its own: the same canvas with everything
+    outside the item's box set to black (items never share pixels, so the item is whole and alone),
+    its masks, box, label, size, colour and source kept, and the captions a one-item scene gets.
+    Items come scene by scene, in each scene's order: M = scenes.counts.sum() one-item scenes."""
+    scene, item = torch.nonzero(scenes.labels >= 0, as_tuple=True)  # (M,) each
+    boxes = scenes.boxes[scene, item]  # (M, 4)
+    coordinates = torch.arange(CANVAS, dtype=torch.float32)
+    inside_x = (coordinates >= boxes[:, :1]) & (coordinates < boxes[:, 2:3])  # (M, W)
+    inside_y = (coordinates >= boxes[:, 1:2]) & (coordinates < boxes[:, 3:4])  # (M, H)
+    inside = inside_y[:, :, None] & inside_x[:, None, :]  # (M, H, W)
+    own = scenes.instance_masks[scene] == (item + 1)[:, None, None]
+
+    def first_column(values: torch.Tensor, fill: int | float) -> torch.Tensor:
+        padded = torch.full((len(scene), MAX_ITEMS, *values.shape[2:]), fill, dtype=values.dtype)
+        padded[:, 0] = values[scene, item]
+        return padded
+
+    objects = [SceneObject(int(scenes.labels[n, k]), int(scenes.sizes[n, k]), int(scenes.colours[n, k]),
+                           tuple(float(v) for v in scenes.boxes[n, k])) for n, k in zip(scene.tolist(), item.tolist())]  # fmt: skip
+    return Scenes(
+        split=scenes.split, images=scenes.images[scene] * inside[:, None], boxes=first_column(scenes.boxes, 0.0),
+        labels=first_column(scenes.labels, -1), sizes=first_column(scenes.sizes, -1), colours=first_column(scenes.colours, -1),
+        counts=torch.ones(len(scene), dtype=torch.int64), instance_masks=own.long(),
+        semantic_masks=scenes.semantic_masks[scene] * own, sources=first_column(scenes.sources, -1),
+        captions=[describe([o]) for o in objects],
+    )  # fmt: skip
+
+
 @lru_cache(maxsize=8)
 def load_scenes(split: str = "train", count: int = 1000, seed: int = 0) -> Scenes:
     """`count` scenes of `split` ("train", "val" or "test") from the offline Fashion-MNIST;

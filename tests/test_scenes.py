@@ -114,3 +114,20 @@ def test_the_shipped_scene_encoder_reads_class_colour_and_size_of_test_scenes():
     features = scene_features(test)
     assert features.shape == (400, FEATURE_DIM, 8, 8)
     assert torch.equal(features[0, -2, 0], torch.linspace(-1, 1, 8)) and torch.equal(features[0, -1, :, 0], torch.linspace(-1, 1, 8))
+
+
+def test_isolated_items_are_whole_alone_and_described_alone():
+    scenes = sc.load_scenes("val", 40, seed=1)
+    items = sc.isolate_items(scenes)
+    assert len(items) == int(scenes.counts.sum()) and (items.counts == 1).all()
+    m = 0
+    for n in range(len(scenes)):
+        for k, obj in enumerate(scenes.objects(n)):
+            assert items.objects(m) == [obj]
+            assert items.captions[m] == sc.describe([obj]) and sc.caption_names_every_object(items.captions[m][0], [obj])
+            own = scenes.instance_masks[n] == k + 1
+            assert torch.equal(items.images[m][:, own], scenes.images[n][:, own]), "the item's pixels are all kept"
+            others = (scenes.instance_masks[n] > 0) & ~own
+            assert (items.images[m][:, others] == 0).all(), "no pixel of another item is left"
+            assert torch.equal(items.instance_masks[m] == 1, own) and torch.equal(items.semantic_masks[m] > 0, own)
+            m += 1

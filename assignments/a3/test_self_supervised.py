@@ -87,3 +87,17 @@ def test_the_given_training_loops_call_the_students_losses(released, monkeypatch
                                                   torch.rand(4, 3, 64, 64), torch.randint(1, 12, (4, 3, 24)),
                                                   epochs=1, batch_size=2)  # fmt: skip
     assert len(clip_history) == 1 and calls.count("clip") == 2 and log_scale.ndim == 0
+
+
+def test_captioned_pairs_hold_every_scene_then_every_item_alone_with_its_phrasings(released):
+    from dl4cv import scenes
+
+    train = scenes.load_scenes("val", 12, seed=2)
+    vocabulary = scenes.Vocabulary.of_scenes()
+    images, captions = released.captioned_pairs(train, vocabulary)
+    items = int(train.counts.sum())
+    assert images.shape == (12 + items, 3, 64, 64) and captions.shape == (12 + items, 3, 24)
+    assert torch.equal(images[:12], train.images)
+    assert vocabulary.decode(captions[0, 1]) == train.captions[0][1]
+    first = train.objects(0)[0]
+    assert vocabulary.decode(captions[12, 0]) == first.phrase, "the items come after the scenes, each with its own phrase"

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dl4cv import scenes
+
 # ---------------------------------------------------------------------------------------------
 # SimCLR
 
@@ -245,6 +247,18 @@ def train_clip(image_encoder: nn.Module, caption_encoder: nn.Module, images: tor
         history.append(total / batches)
     image_encoder.eval(), caption_encoder.eval()
     return log_scale.detach(), history
+
+
+def captioned_pairs(scene_set: scenes.Scenes, vocabulary: scenes.Vocabulary, length: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
+    """Given: CLIP's training pairs, every scene and then every item of it shown alone
+    (`scenes.isolate_items`): images (N + M, 3, 64, 64) and captions (N + M, 3, length), three
+    phrasings of each."""
+    parts = [scene_set, scenes.isolate_items(scene_set)]
+    captions = []
+    for part in parts:
+        encoded, _ = scenes.encode_captions(part, vocabulary, length)
+        captions.append(encoded.view(len(part), -1, length))
+    return torch.cat([part.images for part in parts]), torch.cat(captions)
 
 
 def zero_shot_scores(image_embeddings: torch.Tensor, prompt_embeddings: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,97 @@
+"""a3 VAEs in full mode, with the reference solutions: a VAE and a conditional VAE (16 latent
+dimensions) trained from seed 0 on all 60,000 training images; their negative ELBO on the 10,000
+test images in nats per image, the Fréchet distance of 5,000 samples to 5,000 test images, and
+the course classifier's accuracy on class-conditional samples. Writes sample grids beside
+RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from benchmarks.common import ROOT, measured_line, reference_module
+from dl4cv import data, frechet
+
+TITLE = "a3 variational autoencoders: negative ELBO, Fréchet distance and conditional samples"
+EPOCHS, LATENT, SAMPLES = 20, 16, 5_000
+GOAL_CLASS_ACCURACY = 0.90
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def measure() -> dict:
+    vae = reference_module("a3", "vae")
+    fashion = data.load_dataset("fashion-mnist")
+    x_train, y_train = fashion.x_train.float().div(255), fashion.y_train
+    x_test, y_test = fashion.x_test.float().div(255), fashion.y_test
+    reference = frechet.image_statistics(x_test[:SAMPLES])
+    wanted = torch.arange(10).repeat(SAMPLES // 10)
+    figures, grids = {}, {}
+    for name, model, labels in [("VAE", vae.VAE(LATENT), None), ("conditional VAE", vae.ConditionalVAE(LATENT), y_train)]:
+        torch.manual_seed(0)
+        started = time.perf_counter()
+        history = vae.train_vae(model, x_train, labels, epochs=EPOCHS)
+        minutes = (time.perf_counter() - started) / 60
+        conditional = labels is not None
+        row = {"minutes": minutes, "loss": history,
+               "test_negative_elbo": vae.evaluate_negative_elbo(model, x_test, y_test if conditional else None)}  # fmt: skip
+        samples = vae.sample(model, SAMPLES, wanted if conditional else None, seed=1)
+        row["frechet"] = frechet.frechet_distance(reference, samples)
+        if conditional:
+            row["class_accuracy"] = frechet.class_accuracy(samples, wanted)
+            row["per_class"] = [frechet.class_accuracy(samples[wanted == c], wanted[wanted == c]) for c in range(10)]
+            grids[name] = vae.sample(model, 100, torch.arange(10).repeat_interleave(10), seed=2)
+        else:
+            grids[name] = samples[:100]
+        figures[name] = row
+    _picture(grids)
+    return {"models": figures, "classes": list(fashion.classes)}
+
+
+def _picture(grids: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids), 5))
+    for ax, (name, samples) in zip(axes, grids.items()):
+        tiles = samples[:, 0].view(10, 10, 28, 28).permute(0, 2, 1, 3).reshape(280, 280)
+        ax.imshow(tiles, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(name + (" (one row per class)" if "conditional" in name else " (codes from the prior)"), fontsize=10)
+        ax.axis("off")
+    fig.tight_layout()
+    RESULTS.mkdir(exist_ok=True)
+    fig.savefig(RESULTS / "variational_autoencoders_samples.png", dpi=80)
+
+
+def render(figures: dict) -> str:
+    models, classes = figures["models"], figures["classes"]
+    conditional = models["conditional VAE"]
+    met = conditional["class_accuracy"] >= GOAL_CLASS_ACCURACY
+    worst = sorted(range(10), key=lambda c: conditional["per_class"][c])[:3]
+    lines = [
+        f"## {TITLE}",
+        "",
+        f"Reference solutions, {LATENT} latent dimensions, Bernoulli pixels, Adam (lr 1e-3, batch 128), {EPOCHS} epochs "
+        f"on the 60,000 training images, seed 0. Negative ELBO on the 10,000 test images (one code drawn per image) in "
+        f"nats per image; Fréchet distance of {SAMPLES:,} samples to {SAMPLES:,} test images (course classifier).",
+        "",
+        "| model | minutes (2 cores) | final training loss | test negative ELBO (nats per image) | Fréchet distance |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {row['minutes']:.1f} | {row['loss'][-1]:.1f} | {row['test_negative_elbo']:.1f} | {row['frechet']:.1f} |"
+              for name, row in models.items()]  # fmt: skip
+    lines += [
+        "",
+        f"Class accuracy of the conditional VAE's samples ({SAMPLES:,}, each class equally often) by the course "
+        f"classifier: goal ≥ {GOAL_CLASS_ACCURACY:.0%}: **{conditional['class_accuracy']:.1%}, "
+        f"{'met' if met else 'not met'}**; hardest classes: "
+        + ", ".join(f"{classes[c]} {conditional['per_class'][c]:.0%}" for c in worst) + ".",
+        "",
+        "![VAE samples](results/variational_autoencoders_samples.png)",
+        "",
+        measured_line(figures),
+    ]
+    return "\n".join(lines)
