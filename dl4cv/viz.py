@@ -43,6 +43,22 @@ def show_examples(
     return fig
 
 
+def show_grid(images: torch.Tensor, *, columns: int = 10, title: str = "", size: float = 0.8) -> plt.Figure:
+    """Images in rows of `columns`, row by row, on a shared grey scale.
+
+    images: (N, C, H, W) float in [0, 1] (or uint8), any device.
+    """
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size + (0.3 if title else 0)), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image in zip(axes.flat, images):
+        ax.imshow(_as_image(image), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
 def show_matrix(matrix: torch.Tensor, *, title: str = "", xlabel: str = "", ylabel: str = "") -> plt.Figure:
     """A 2-D tensor as a heat map with a colour bar."""
     fig, ax = plt.subplots(figsize=(6, 3))
