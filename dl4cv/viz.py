@@ -53,7 +53,7 @@ def show_grid(images: torch.Tensor, *, columns: int = 10, title: str = "", size:
     for ax in axes.flat:
         ax.axis("off")
     for ax, image in zip(axes.flat, images):
-        ax.imshow(_as_image(image), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
+        ax.imshow(_as_image(image).numpy(), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
     if title:
         fig.suptitle(title, fontsize=9)
     return fig

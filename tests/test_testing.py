@@ -194,6 +194,18 @@ def test_device_bugs_are_found_on_the_cpu():
     assert assert_device_clean(ev.one_hot_clean, labels, 3).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
 
 
+def test_functions_that_build_cpu_tensors_by_design_can_skip_the_device_rule():
+    def ramp(steps):  # a schedule: `steps` values on the CPU, no input tensor to follow
+        return torch.arange(steps, dtype=torch.float64) / steps
+
+    with pytest.raises(AssertionError, match="created without device="):
+        assert_no_loops(ramp, lambda n: (n,))
+    assert_no_loops(ramp, lambda n: (n,), check_devices=False)
+    with pytest.raises(AssertionError, match="executed"):
+        assert_no_loops(lambda steps: torch.tensor([s / steps for s in range(steps)]), lambda n: (n,), check_devices=False,
+                        loops_allowed="none")
+
+
 def test_what_cuda_accepts_is_a_warning_not_a_failure():
     with pytest.warns(DeviceWarning, match="copies the index to the GPU"):
         assert_device_clean(ev.pick_rows_with_a_cpu_index, torch.randn(6))
