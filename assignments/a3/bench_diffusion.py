@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import ROOT, measured_line, reference_module, save_sample_panels
 from dl4cv import data, frechet
 
 TITLE = "a3 diffusion: DDPM and DDIM samples, classifier-free guidance"
@@ -88,26 +88,10 @@ def measure() -> dict:
         "classes": list(fashion.classes),
     }
     order = torch.argsort(wanted[:100], stable=True)
-    _picture({"DDPM, 1000 steps": ddpm[:100], "DDIM, 50 steps": ddim[:100],
-              f"guided DDPM, w = {GUIDANCE:g} (one row per class)": guided_samples[:100][order]})  # fmt: skip
+    save_sample_panels({"DDPM, 1000 steps": ddpm[:100], "DDIM, 50 steps": ddim[:100],
+                        f"guided DDPM, w = {GUIDANCE:g} (one row per class)": guided_samples[:100][order]},
+                       "diffusion_samples.png", side=10)  # fmt: skip
     return figures
-
-
-def _picture(grids: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids), 5))
-    for ax, (name, samples) in zip(axes, grids.items()):
-        tiles = samples[:, 0].view(10, 10, 28, 28).permute(0, 2, 1, 3).reshape(280, 280)
-        ax.imshow(tiles, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name, fontsize=10)
-        ax.axis("off")
-    fig.tight_layout()
-    RESULTS.mkdir(exist_ok=True)
-    fig.savefig(RESULTS / "diffusion_samples.png", dpi=80)
 
 
 def render(figures: dict) -> str:

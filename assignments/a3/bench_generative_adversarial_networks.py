@@ -11,12 +11,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module, save_sample_panels
 from dl4cv import data, frechet
 
 TITLE = "a3 generative adversarial networks: Fréchet distances of MLP GAN, LSGAN and DCGAN"
 MLP_ITERATIONS, DC_ITERATIONS, SAMPLES = 6_000, 3_000, 5_000
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def measure() -> dict:
@@ -51,25 +50,8 @@ def measure() -> dict:
         models[name] = {"frechet": frechet.frechet_distance(reference, samples), "minutes": minutes, "iterations": iterations,
                         "classes": counts.tolist()}  # fmt: skip
         grids[name] = samples[:64]
-    _grid_picture(grids, fashion.classes)
+    save_sample_panels(grids, "generative_adversarial_networks_samples.png", side=8)
     return {"yardsticks": yardsticks, "models": models, "classes": list(fashion.classes)}
-
-
-def _grid_picture(grids: dict, classes) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids), 4.6))
-    for ax, (name, samples) in zip(axes, grids.items()):
-        tiles = samples[:, 0].view(8, 8, 28, 28).permute(0, 2, 1, 3).reshape(8 * 28, 8 * 28)
-        ax.imshow(tiles, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name, fontsize=10)
-        ax.axis("off")
-    fig.tight_layout()
-    RESULTS.mkdir(exist_ok=True)
-    fig.savefig(RESULTS / "generative_adversarial_networks_samples.png", dpi=80)
 
 
 def render(figures: dict) -> str:

@@ -11,13 +11,12 @@ import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module, save_sample_panels
 from dl4cv import data, frechet
 
 TITLE = "a3 variational autoencoders: negative ELBO, Fréchet distance and conditional samples"
 EPOCHS, LATENT, SAMPLES = 20, 16, 5_000
 GOAL_CLASS_ACCURACY = 0.90
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def measure() -> dict:
@@ -45,25 +44,9 @@ def measure() -> dict:
         else:
             grids[name] = samples[:100]
         figures[name] = row
-    _picture(grids)
+    save_sample_panels({name + (" (one row per class)" if "conditional" in name else " (codes from the prior)"): grid
+                        for name, grid in grids.items()}, "variational_autoencoders_samples.png", side=10)
     return {"models": figures, "classes": list(fashion.classes)}
-
-
-def _picture(grids: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids), 5))
-    for ax, (name, samples) in zip(axes, grids.items()):
-        tiles = samples[:, 0].view(10, 10, 28, 28).permute(0, 2, 1, 3).reshape(280, 280)
-        ax.imshow(tiles, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name + (" (one row per class)" if "conditional" in name else " (codes from the prior)"), fontsize=10)
-        ax.axis("off")
-    fig.tight_layout()
-    RESULTS.mkdir(exist_ok=True)
-    fig.savefig(RESULTS / "variational_autoencoders_samples.png", dpi=80)
 
 
 def render(figures: dict) -> str:
