@@ -1,8 +1,10 @@
 """a3 VAEs in full mode, with the reference solutions: a VAE and a conditional VAE (16 latent
 dimensions) trained from seed 0 on all 60,000 training images; their negative ELBO on the 10,000
 test images in nats per image, the Fréchet distance of 5,000 samples to 5,000 test images, and
-the course classifier's accuracy on class-conditional samples. Writes sample grids beside
-RESULTS.md.
+the course classifier's accuracy on class-conditional samples. Two figures explain that accuracy:
+the classifier's accuracy on the conditional VAE's reconstructions of test images (decoded
+means, so blurred like the samples) and on real test images under a Gaussian blur. Writes sample
+grids beside RESULTS.md.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 
 import torch
+from torchvision.transforms.functional import gaussian_blur
 
 from benchmarks.common import measured_line, reference_module, save_sample_panels
 from dl4cv import data, frechet
@@ -17,6 +20,7 @@ from dl4cv import data, frechet
 TITLE = "a3 variational autoencoders: negative ELBO, Fréchet distance and conditional samples"
 EPOCHS, LATENT, SAMPLES = 20, 16, 5_000
 GOAL_CLASS_ACCURACY = 0.90
+BLUR_SIGMA = 1.0
 
 
 def measure() -> dict:
@@ -41,16 +45,24 @@ def measure() -> dict:
             row["class_accuracy"] = frechet.class_accuracy(samples, wanted)
             row["per_class"] = [frechet.class_accuracy(samples[wanted == c], wanted[wanted == c]) for c in range(10)]
             grids[name] = vae.sample(model, 100, torch.arange(10).repeat_interleave(10), seed=2)
+            with torch.no_grad():
+                mu, _ = model.encode(x_test[:SAMPLES], y_test[:SAMPLES])
+                reconstructions = torch.sigmoid(model.decode(mu, y_test[:SAMPLES]))
+            row["reconstruction_accuracy"] = frechet.class_accuracy(reconstructions, y_test[:SAMPLES])
         else:
             grids[name] = samples[:100]
         figures[name] = row
     save_sample_panels({name + (" (one row per class)" if "conditional" in name else " (codes from the prior)"): grid
                         for name, grid in grids.items()}, "variational_autoencoders_samples.png", side=10)
+    real = x_test[:SAMPLES].reshape(-1, 1, 28, 28)
+    figures["real"] = {"sharp": frechet.class_accuracy(real, y_test[:SAMPLES]),
+                       "blurred": frechet.class_accuracy(gaussian_blur(real, 7, BLUR_SIGMA), y_test[:SAMPLES])}
     return {"models": figures, "classes": list(fashion.classes)}
 
 
 def render(figures: dict) -> str:
-    models, classes = figures["models"], figures["classes"]
+    models, classes = dict(figures["models"]), figures["classes"]
+    real = models.pop("real")
     conditional = models["conditional VAE"]
     met = conditional["class_accuracy"] >= GOAL_CLASS_ACCURACY
     worst = sorted(range(10), key=lambda c: conditional["per_class"][c])[:3]
@@ -72,6 +84,13 @@ def render(figures: dict) -> str:
         f"classifier: goal ≥ {GOAL_CLASS_ACCURACY:.0%}: **{conditional['class_accuracy']:.1%}, "
         f"{'met' if met else 'not met'}**; hardest classes: "
         + ", ".join(f"{classes[c]} {conditional['per_class'][c]:.0%}" for c in worst) + ".",
+        "",
+        f"Why: the classifier reads blur as a different garment. It labels {real['sharp']:.1%} of {SAMPLES:,} real test "
+        f"images right, but only {real['blurred']:.1%} of the same images blurred (Gaussian, σ = {BLUR_SIGMA:g} pixel); "
+        f"even the conditional VAE's reconstructions of those test images (decoded means, given the true class) are "
+        f"labelled right only {conditional['reconstruction_accuracy']:.1%} of the time, roughly the ceiling for samples "
+        "decoded the same way. A VAE with Bernoulli pixels decodes means, which are blurred; the diffusion model's "
+        "sharp samples score far higher with the same classifier.",
         "",
         "![VAE samples](results/variational_autoencoders_samples.png)",
         "",
