@@ -31,7 +31,7 @@ demo: system $(STAMP)
 ## each test module on one worker, so module-scoped grading fixtures run once (with pytest 9,
 ## xdist 3.8's loadgroup no longer groups: it ran the pipeline and adversarial batches on both workers)
 test: system-test $(STAMP)
-	DL4CV_OFFLINE=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
+	DL4CV_OFFLINE=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q --durations=15
 
 ## make release: rebuild release/ from source/ for every assignment
 release: $(STAMP)
