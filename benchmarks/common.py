@@ -34,8 +34,16 @@ def save_sample_panels(panels: dict, filename: str, *, side: int) -> Path:
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.tight_layout()
+    return save_figure(fig, filename)
+
+
+def save_figure(fig, filename: str, *, dpi: int = 80) -> Path:
+    """Save a matplotlib figure as benchmarks/results/<filename> (the picture RESULTS.md links
+    to), close it, and return the path."""
+    import matplotlib.pyplot as plt
+
     path = ROOT / "benchmarks" / "results" / filename
     path.parent.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module, save_figure
 
 TITLE = "a4 DQN on MiniGrid: DQN, Double DQN and the dueling head"
 ROOM, SEEDS, EVALUATION_EPISODES = "MiniGrid-Empty-Random-6x6-v0", 3, 100
@@ -79,10 +79,7 @@ def _draw(dqn, curves: dict, network) -> None:
         ax.imshow(frame)
         ax.axis("off")
         ax.set_title(f"step {i}", fontsize=7)
-    path = ROOT / "benchmarks" / "results" / PICTURE
-    path.parent.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    save_figure(fig, PICTURE)
 
 
 def render(figures: dict) -> str:

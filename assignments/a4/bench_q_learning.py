@@ -12,7 +12,7 @@ import time
 import gymnasium as gym
 import torch
 
-from benchmarks.common import ROOT, measured_line, reference_module
+from benchmarks.common import measured_line, reference_module, save_figure
 
 TITLE = "a4 Q-learning on FrozenLake: learned policies against value iteration's optimum"
 SEEDS, EVALUATION_EPISODES, EVALUATION_SEED, GAMMA = 10, 1_000, 12_345, 0.99
@@ -84,10 +84,7 @@ def _draw(maps: dict, curves: dict) -> None:
     axes[2].set(title="success while training (seed 0, 100 bins)", xlabel="fraction of training", ylim=(0, 1))
     axes[2].legend(fontsize=8)
     fig.tight_layout()
-    path = ROOT / "benchmarks" / "results" / PICTURE
-    path.parent.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    save_figure(fig, PICTURE)
 
 
 def render(figures: dict) -> str:
