@@ -1,7 +1,9 @@
 """Simulated students of a3 `diffusion`: planted mistakes in the schedule, the forward process,
-the reverse step, DDIM, the time embedding, the U-Net and guidance, each costing exactly the
-cells listed (a wrong closed form also makes the loss built on it wrong, and a wrong step makes
-the sampler built on it wrong), and one correct solution written differently."""
+the reverse step, DDIM, the time embedding, the U-Net and guidance, costing exactly the cells
+listed (a wrong closed form also makes the loss built on it wrong, and a wrong step makes the
+sampler built on it wrong), and one correct solution written differently. Each broken student
+carries two or three mistakes in functions that do not call each other and cost disjoint cells,
+so one notebook run proves them all."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -49,62 +51,40 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "noise_scaled_by_alpha_bar",
+        "noise_by_alpha_bar_and_guidance_pushes_away",
         "the closed form scales the image by alpha_bar and the noise by 1 - alpha_bar, not by their "
-        "square roots",
+        "square roots; and classifier-free guidance extrapolates away from the class (the difference "
+        "reversed)",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    xt = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise\n",
-                    "    xt = alpha_bar * x0 + (1 - alpha_bar) * noise\n"),),
-        loses=(f"{GID}_add_noise", f"{GID}_loss"),
+                    "    xt = alpha_bar * x0 + (1 - alpha_bar) * noise\n"),
+               Edit(MODULE, "    guided = eps_free + scale * (eps_class - eps_free)\n",
+                    "    guided = eps_class + scale * (eps_free - eps_class)\n")),
+        loses=(f"{GID}_add_noise", f"{GID}_loss", f"{GID}_guidance"),
     ),
     SimulatedStudent(
-        "cosine_without_offset",
-        "the cosine schedule leaves out the 0.008 offset",
+        "cosine_no_offset_unet_skips_swapped_ddim_ends_noisy",
+        "the cosine schedule leaves out the 0.008 offset; and the U-Net's decoder puts the skip "
+        "connection before the upsampled map; and DDIM's last step goes to alpha_bar_0 instead of the "
+        "clean image (alpha_bar = 1), so samples keep a little noise",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    alpha_bar = torch.cos((s + offset) / (1 + offset) * math.pi / 2) ** 2\n",
-                    "    alpha_bar = torch.cos(s * math.pi / 2) ** 2\n"),),
-        loses=(f"{GID}_schedules",),
+                    "    alpha_bar = torch.cos(s * math.pi / 2) ** 2\n"),
+               Edit(MODULE, "        u0 = self.up0(torch.cat([self.upsample0(u1), h0], dim=1), emb)\n",
+                    "        u0 = self.up0(torch.cat([h0, self.upsample0(u1)], dim=1), emb)\n"),
+               Edit(MODULE, "        alpha_bar_prev = schedule.alpha_bars[t_prev].item() if t_prev >= 0 else 1.0\n",
+                    "        alpha_bar_prev = schedule.alpha_bars[max(t_prev, 0)].item()\n")),
+        loses=(f"{GID}_schedules", f"{GID}_unet", f"{GID}_ddim"),
     ),
     SimulatedStudent(
-        "ddpm_step_with_beta_variance",
+        "ddpm_beta_variance_and_embedding_cosines_first",
         "the reverse step adds noise with variance beta_t instead of the posterior's, and also at "
-        "t = 0, so samples stay noisy",
+        "t = 0, so samples stay noisy; and the time embedding puts the cosines before the sines",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    previous = mean if t == 0 else mean + variance.sqrt() * noise\n",
-                    "    previous = mean + schedule.betas[t].sqrt().item() * noise\n"),),
-        loses=(f"{GID}_ddpm_step", f"{GID}_ddpm_sample"),
-    ),
-    SimulatedStudent(
-        "ddim_ends_at_alpha_bar_zero",
-        "DDIM's last step goes to alpha_bar_0 instead of the clean image (alpha_bar = 1), so samples "
-        "keep a little noise",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "        alpha_bar_prev = schedule.alpha_bars[t_prev].item() if t_prev >= 0 else 1.0\n",
-                    "        alpha_bar_prev = schedule.alpha_bars[max(t_prev, 0)].item()\n"),),
-        loses=(f"{GID}_ddim",),
-    ),
-    SimulatedStudent(
-        "embedding_cosines_first",
-        "the time embedding puts the cosines before the sines",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    embedding = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)\n",
-                    "    embedding = torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)\n"),),
-        loses=(f"{GID}_timestep_embedding",),
-    ),
-    SimulatedStudent(
-        "unet_skips_in_the_wrong_order",
-        "the U-Net's decoder puts the skip connection before the upsampled map",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "        u0 = self.up0(torch.cat([self.upsample0(u1), h0], dim=1), emb)\n",
-                    "        u0 = self.up0(torch.cat([h0, self.upsample0(u1)], dim=1), emb)\n"),),
-        loses=(f"{GID}_unet",),
-    ),
-    SimulatedStudent(
-        "guidance_pushes_away",
-        "classifier-free guidance extrapolates away from the class (the difference reversed)",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    guided = eps_free + scale * (eps_class - eps_free)\n",
-                    "    guided = eps_class + scale * (eps_free - eps_class)\n"),),
-        loses=(f"{GID}_guidance",),
+                    "    previous = mean + schedule.betas[t].sqrt().item() * noise\n"),
+               Edit(MODULE, "    embedding = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)\n",
+                    "    embedding = torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)\n")),
+        loses=(f"{GID}_ddpm_step", f"{GID}_ddpm_sample", f"{GID}_timestep_embedding"),
     ),
 ]

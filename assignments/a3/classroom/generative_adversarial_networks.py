@@ -1,7 +1,8 @@
 """Simulated students of a3 `generative_adversarial_networks`: planted mistakes in the noise, the
-networks, the losses and the training step, each costing exactly the cells listed (a binary
+networks, the losses and the training step, costing exactly the cells listed (a binary
 cross-entropy that overflows also breaks the GAN losses built on it), and one correct solution
-written differently."""
+written differently. Each broken student carries two mistakes in functions that do not call
+each other and cost disjoint cells, so one notebook run proves both."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -53,52 +54,36 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "noise_gaussian",
-        "the noise is standard normal instead of uniform on [-1, 1)",
+        "noise_gaussian_and_labels_swapped",
+        "the noise is standard normal instead of uniform on [-1, 1); and the discriminator loss calls "
+        "real images fake and generated ones real (so the DCGAN trained with it never learns)",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    noise = 2 * torch.rand(batch_size, dim, generator=generator, device=device) - 1\n",
-                    "    noise = torch.randn(batch_size, dim, generator=generator, device=device)\n"),),
-        loses=(f"{GID}_noise",),
+                    "    noise = torch.randn(batch_size, dim, generator=generator, device=device)\n"),
+               Edit(MODULE, "    loss = bce_from_logits(real_logits, torch.ones_like(real_logits)).mean() + \\\n"
+                            "        bce_from_logits(fake_logits, torch.zeros_like(fake_logits)).mean()\n",
+                    "    loss = bce_from_logits(real_logits, torch.zeros_like(real_logits)).mean() + \\\n"
+                    "        bce_from_logits(fake_logits, torch.ones_like(fake_logits)).mean()\n")),
+        loses=(f"{GID}_noise", f"{GID}_gan_losses", f"{GID}_dcgan_training"),
     ),
     SimulatedStudent(
-        "discriminator_with_relu",
-        "the MLP discriminator uses ReLU where the notebook says LeakyReLU(0.01)",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, MLP_DISCRIMINATOR, MLP_DISCRIMINATOR.replace("nn.LeakyReLU(0.01)", "nn.ReLU()")),),
-        loses=(f"{GID}_mlp_networks",),
-    ),
-    SimulatedStudent(
-        "bce_through_the_sigmoid",
-        "the cross-entropy computed literally, log of the sigmoid: infinite for large logits",
+        "bce_through_sigmoid_and_ls_generator_to_zero",
+        "the cross-entropy computed literally, log of the sigmoid: infinite for large logits; and the "
+        "LSGAN generator pulls its fakes' scores to 0 (the discriminator's target for fakes)",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    loss = logits.clamp(min=0) - logits * targets + torch.log1p(torch.exp(-logits.abs()))\n",
                     "    p = 1 / (1 + torch.exp(-logits))\n"
-                    "    loss = -targets * torch.log(p) - (1 - targets) * torch.log(1 - p)\n"),),
-        loses=(f"{GID}_bce_from_logits", f"{GID}_gan_losses"),
+                    "    loss = -targets * torch.log(p) - (1 - targets) * torch.log(1 - p)\n"),
+               Edit(MODULE, "    loss = 0.5 * ((fake_scores - 1) ** 2).mean()\n", "    loss = 0.5 * (fake_scores**2).mean()\n")),
+        loses=(f"{GID}_bce_from_logits", f"{GID}_gan_losses", f"{GID}_ls_losses"),
     ),
     SimulatedStudent(
-        "discriminator_labels_swapped",
-        "the discriminator loss calls real images fake and generated ones real (so the DCGAN trained "
-        "with it never learns)",
+        "relu_discriminator_and_generator_gradients_kept",
+        "the MLP discriminator uses ReLU where the notebook says LeakyReLU(0.01); and the training step "
+        "never zeroes the generator's gradients, so they pile up from step to step",
         notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    loss = bce_from_logits(real_logits, torch.ones_like(real_logits)).mean() + \\\n"
-                            "        bce_from_logits(fake_logits, torch.zeros_like(fake_logits)).mean()\n",
-                    "    loss = bce_from_logits(real_logits, torch.zeros_like(real_logits)).mean() + \\\n"
-                    "        bce_from_logits(fake_logits, torch.ones_like(fake_logits)).mean()\n"),),
-        loses=(f"{GID}_gan_losses", f"{GID}_dcgan_training"),
-    ),
-    SimulatedStudent(
-        "ls_generator_towards_zero",
-        "the LSGAN generator pulls its fakes' scores to 0 (the discriminator's target for fakes)",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    loss = 0.5 * ((fake_scores - 1) ** 2).mean()\n", "    loss = 0.5 * (fake_scores**2).mean()\n"),),
-        loses=(f"{GID}_ls_losses",),
-    ),
-    SimulatedStudent(
-        "generator_gradients_never_zeroed",
-        "the training step never zeroes the generator's gradients, so they pile up from step to step",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    g_optimizer.zero_grad()\n    loss_g =", "    loss_g ="),),
-        loses=(f"{GID}_gan_step",),
+        edits=(Edit(MODULE, MLP_DISCRIMINATOR, MLP_DISCRIMINATOR.replace("nn.LeakyReLU(0.01)", "nn.ReLU()")),
+               Edit(MODULE, "    g_optimizer.zero_grad()\n    loss_g =", "    loss_g =")),
+        loses=(f"{GID}_mlp_networks", f"{GID}_gan_step"),
     ),
 ]

@@ -1,6 +1,8 @@
 """Simulated students of a3 `lstm_captioning`: planted mistakes in the LSTM's gates and backward
-pass, the decoder's cell state, and the attention, each costing exactly the cells listed, and one
-correct solution written differently."""
+pass, the decoder's cell state, and the attention, costing exactly the cells listed, and one
+correct solution written differently. The gates' mistake costs nearly every cell and stands
+alone; each other broken student carries two mistakes in functions that do not call each other
+and cost disjoint cells, so one notebook run proves both."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -39,34 +41,25 @@ STUDENTS = [
                f"{GID}_attention_captioner"),
     ),
     SimulatedStudent(
-        "lstm_cell_gradient_forgets_next_c",
-        "the cell state's gradient leaves out dnext_c, the part that comes from the next step",
-        notebooks=NOTEBOOK,
-        edits=(Edit(LAYERS, "    dc = dnext_c + dnext_h * o * (1 - tanh_c**2)", "    dc = dnext_h * o * (1 - tanh_c**2)"),),
-        loses=(f"{GID}_lstm_step", f"{GID}_lstm_sequence", f"{GID}_lstm_captioner"),
-    ),
-    SimulatedStudent(
-        "lstm_sample_resets_cell",
-        "greedy decoding restarts the cell state from 0 at every step",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODEL, "            h, c, _ = lstm_layers.lstm_step_forward(p[\"W_embed\"][word], h, c, p[\"Wx\"], p[\"Wh\"], p[\"b\"])\n",
-                    "            h, c, _ = lstm_layers.lstm_step_forward(p[\"W_embed\"][word], h, torch.zeros_like(h), p[\"Wx\"], p[\"Wh\"], p[\"b\"])\n"),),
-        loses=(f"{GID}_lstm_sample",),
-    ),
-    SimulatedStudent(
-        "lstm_attention_unscaled",
+        "lstm_cell_gradient_forgets_next_c_and_attention_unscaled",
+        "the cell state's gradient leaves out dnext_c, the part that comes from the next step; and "
         "attention scores are not divided by sqrt(H)",
         notebooks=NOTEBOOK,
-        edits=(Edit(LAYERS, "    scores = (query.unsqueeze(1) @ cells).squeeze(1) / H**0.5  # (N, S*S)\n",
-                    "    scores = (query.unsqueeze(1) @ cells).squeeze(1)  # (N, S*S)\n"),),
-        loses=(f"{GID}_attention", f"{GID}_attention_captioner"),
+        edits=(Edit(LAYERS, "    dc = dnext_c + dnext_h * o * (1 - tanh_c**2)", "    dc = dnext_h * o * (1 - tanh_c**2)"),
+               Edit(LAYERS, "    scores = (query.unsqueeze(1) @ cells).squeeze(1) / H**0.5  # (N, S*S)\n",
+                    "    scores = (query.unsqueeze(1) @ cells).squeeze(1)  # (N, S*S)\n")),
+        loses=(f"{GID}_lstm_step", f"{GID}_lstm_sequence", f"{GID}_lstm_captioner", f"{GID}_attention",
+               f"{GID}_attention_captioner"),
     ),
     SimulatedStudent(
-        "lstm_attention_starts_at_zero",
-        "the attention captioner starts h and c at zero instead of the mean of the projected cells",
+        "lstm_sample_resets_cell_and_attention_starts_at_zero",
+        "greedy decoding restarts the cell state from 0 at every step; and the attention captioner "
+        "starts h and c at zero instead of the mean of the projected cells",
         notebooks=NOTEBOOK,
-        edits=(Edit(MODEL, "        h = grid.mean((2, 3))\n        c = h\n",
-                    "        h = torch.zeros_like(grid[:, :, 0, 0])\n        c = h\n"),),
-        loses=(f"{GID}_attention_captioner",),
+        edits=(Edit(MODEL, "            h, c, _ = lstm_layers.lstm_step_forward(p[\"W_embed\"][word], h, c, p[\"Wx\"], p[\"Wh\"], p[\"b\"])\n",
+                    "            h, c, _ = lstm_layers.lstm_step_forward(p[\"W_embed\"][word], h, torch.zeros_like(h), p[\"Wx\"], p[\"Wh\"], p[\"b\"])\n"),
+               Edit(MODEL, "        h = grid.mean((2, 3))\n        c = h\n",
+                    "        h = torch.zeros_like(grid[:, :, 0, 0])\n        c = h\n")),
+        loses=(f"{GID}_lstm_sample", f"{GID}_attention_captioner"),
     ),
 ]

@@ -1,6 +1,8 @@
 """Simulated students of a3 `self_supervised`: planted mistakes in NT-Xent, the SimCLR loss,
-CLIP's loss and the zero-shot scores, each costing exactly the cells listed (a wrong NT-Xent
-also makes the SimCLR loss built on it wrong), and one correct solution written differently."""
+CLIP's loss and the zero-shot scores, costing exactly the cells listed (a wrong NT-Xent also
+makes the SimCLR loss built on it wrong), and one correct solution written differently. Each
+NT-Xent mistake shares its notebook run with a mistake in a function it does not call (CLIP's
+loss, the zero-shot scores), costing disjoint cells."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -56,22 +58,28 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "nt_xent_keeps_itself",
-        "NT-Xent's denominator keeps each row's similarity with itself (the diagonal is not masked)",
+        "nt_xent_keeps_itself_and_clip_images_only",
+        "NT-Xent's denominator keeps each row's similarity with itself (the diagonal is not masked); and "
+        "CLIP's loss keeps only the images' rows (image -> text), not the texts' columns",
         notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    scores = scores.masked_fill(itself, float(\"-inf\"))\n", ""),),
-        loses=(f"{GID}_nt_xent", f"{GID}_simclr_loss"),
+        edits=(Edit(MODULE, "    scores = scores.masked_fill(itself, float(\"-inf\"))\n", ""),
+               Edit(MODULE, "    loss = (per_image.mean() + per_text.mean()) / 2\n",
+                    "    loss = per_image.mean()\n")),
+        loses=(f"{GID}_nt_xent", f"{GID}_simclr_loss", f"{GID}_clip_loss"),
     ),
     SimulatedStudent(
-        "nt_xent_drops_the_positive",
+        "nt_xent_drops_the_positive_and_zero_shot_unnormalised_prompts",
         "NT-Xent's denominator leaves out the positive pair too (only the negatives), which is not "
-        "the loss the notebook defines",
+        "the loss the notebook defines; and the zero-shot scores scale the images to unit length but "
+        "not the prompts",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    loss = (torch.logsumexp(scores, dim=1) - positives).mean()\n",
                     "    negatives = scores.clone()\n"
                     "    negatives[torch.arange(2 * n, device=z.device), partner] = float(\"-inf\")\n"
-                    "    loss = (torch.logsumexp(negatives, dim=1) - positives).mean()\n"),),
-        loses=(f"{GID}_nt_xent", f"{GID}_simclr_loss"),
+                    "    loss = (torch.logsumexp(negatives, dim=1) - positives).mean()\n"),
+               Edit(MODULE, "    prompts = prompt_embeddings / prompt_embeddings.norm(dim=1, keepdim=True)\n",
+                    "    prompts = prompt_embeddings\n")),
+        loses=(f"{GID}_nt_xent", f"{GID}_simclr_loss", f"{GID}_zero_shot"),
     ),
     SimulatedStudent(
         "simclr_one_view",
@@ -80,21 +88,5 @@ STUDENTS = [
         edits=(Edit(MODULE, "    first, second = augment(images), augment(images)\n",
                     "    first = second = augment(images)\n"),),
         loses=(f"{GID}_simclr_loss",),
-    ),
-    SimulatedStudent(
-        "clip_images_only",
-        "CLIP's loss keeps only the images' rows (image -> text), not the texts' columns",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    loss = (per_image.mean() + per_text.mean()) / 2\n",
-                    "    loss = per_image.mean()\n"),),
-        loses=(f"{GID}_clip_loss",),
-    ),
-    SimulatedStudent(
-        "zero_shot_unnormalised_prompts",
-        "the zero-shot scores scale the images to unit length but not the prompts",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    prompts = prompt_embeddings / prompt_embeddings.norm(dim=1, keepdim=True)\n",
-                    "    prompts = prompt_embeddings\n"),),
-        loses=(f"{GID}_zero_shot",),
     ),
 ]

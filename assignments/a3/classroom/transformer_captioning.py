@@ -1,6 +1,9 @@
 """Simulated students of a3 `transformer_captioning`: planted mistakes in the attention, the masks,
-the positional encoding, the heads, the layers, decoding and the vision transformer, each costing
-exactly the cells listed, and one correct solution written differently."""
+the positional encoding, the heads, the layers, decoding and the vision transformer, costing
+exactly the cells listed, and one correct solution written differently. The mistakes that cost
+the captioner each need a run of their own; the heads' shares its run with the positional
+encoding's, and decoding's with the vision transformer's (functions that do not call each other,
+costing disjoint cells)."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -65,23 +68,6 @@ STUDENTS = [
         loses=(f"{GID}_causal_mask", f"{GID}_captioner"),
     ),
     SimulatedStudent(
-        "transformer_positions_in_halves",
-        "the positional encoding puts all sines first and all cosines after, instead of interleaving them",
-        notebooks=NOTEBOOK,
-        edits=(Edit(LAYERS, "    encoding = torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1)\n",
-                    "    encoding = torch.cat([angle.sin(), angle.cos()], dim=-1)\n"),),
-        loses=(f"{GID}_positional_encoding",),
-    ),
-    SimulatedStudent(
-        "transformer_heads_mixed_up",
-        "heads split with view(N, h, length, D / h), which cuts across positions instead of features",
-        notebooks=NOTEBOOK,
-        edits=(Edit(LAYERS, "            return x.view(N, length, h, D // h).transpose(1, 2)\n",
-                    "            return x.view(N, h, length, D // h)\n"),),
-        loses=(f"{GID}_multi_head_attention", f"{GID}_decoder_layer", f"{GID}_encoder_layer", f"{GID}_captioner",
-               f"{GID}_vision_transformer"),
-    ),
-    SimulatedStudent(
         "transformer_decoder_post_norm",
         "the decoder layer normalises after the residual sum (the original transformer's order), not before",
         notebooks=NOTEBOOK,
@@ -105,19 +91,26 @@ STUDENTS = [
         loses=(f"{GID}_captioner",),
     ),
     SimulatedStudent(
-        "transformer_sample_writes_past_end",
-        "greedy decoding keeps the words chosen after <END> instead of <NULL>",
+        "transformer_positions_in_halves_and_heads_mixed_up",
+        "the positional encoding puts all sines first and all cosines after, instead of interleaving them; "
+        "and heads split with view(N, h, length, D / h), which cuts across positions instead of features",
         notebooks=NOTEBOOK,
-        edits=(Edit(CAPTIONER, "            words = torch.cat([words, torch.where(finished, self.null, chosen)[:, None]], dim=1)\n",
-                    "            words = torch.cat([words, chosen[:, None]], dim=1)\n"),),
-        loses=(f"{GID}_sample",),
+        edits=(Edit(LAYERS, "    encoding = torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1)\n",
+                    "    encoding = torch.cat([angle.sin(), angle.cos()], dim=-1)\n"),
+               Edit(LAYERS, "            return x.view(N, length, h, D // h).transpose(1, 2)\n",
+                    "            return x.view(N, h, length, D // h)\n")),
+        loses=(f"{GID}_positional_encoding", f"{GID}_multi_head_attention", f"{GID}_decoder_layer",
+               f"{GID}_encoder_layer", f"{GID}_captioner", f"{GID}_vision_transformer"),
     ),
     SimulatedStudent(
-        "vit_class_token_last",
-        "the class token is put after the patches, but the head still reads the first token",
+        "transformer_sample_writes_past_end_and_vit_class_token_last",
+        "greedy decoding keeps the words chosen after <END> instead of <NULL>; and the class token is "
+        "put after the patches, but the head still reads the first token",
         notebooks=NOTEBOOK,
-        edits=(Edit(VIT, "        x = torch.cat([self.class_token.expand(len(tokens), -1, -1), tokens], dim=1) + self.positions\n",
-                    "        x = torch.cat([tokens, self.class_token.expand(len(tokens), -1, -1)], dim=1) + self.positions\n"),),
-        loses=(f"{GID}_vision_transformer",),
+        edits=(Edit(CAPTIONER, "            words = torch.cat([words, torch.where(finished, self.null, chosen)[:, None]], dim=1)\n",
+                    "            words = torch.cat([words, chosen[:, None]], dim=1)\n"),
+               Edit(VIT, "        x = torch.cat([self.class_token.expand(len(tokens), -1, -1), tokens], dim=1) + self.positions\n",
+                    "        x = torch.cat([tokens, self.class_token.expand(len(tokens), -1, -1)], dim=1) + self.positions\n")),
+        loses=(f"{GID}_sample", f"{GID}_vision_transformer"),
     ),
 ]

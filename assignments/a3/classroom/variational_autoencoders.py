@@ -1,7 +1,9 @@
 """Simulated students of a3 `variational_autoencoders`: planted mistakes in the reparameterisation,
-the KL term, the likelihood, the forward pass and the conditional inputs, each costing exactly the
+the KL term, the likelihood, the forward pass and the conditional inputs, costing exactly the
 cells listed (a wrong term also makes the negative ELBO built on it wrong, and a loss that does
-not train fails the training bar), and one correct solution written differently."""
+not train fails the training bar), and one correct solution written differently. The KL's and
+the likelihood's mistakes each share their notebook run with a mistake in a function they do not
+call (the reparameterisation, the conditional inputs), costing disjoint cells."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -43,28 +45,29 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "reparameterize_with_the_variance",
-        "the noise is scaled by the variance exp(logvar) instead of the standard deviation",
+        "reparameterize_with_the_variance_and_kl_wrong_sign",
+        "the noise is scaled by the variance exp(logvar) instead of the standard deviation; and the KL "
+        "term has the wrong sign, so training pushes the codes away from the prior",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n",
-                    "    z = mu + torch.exp(logvar) * torch.randn_like(mu)\n"),),
-        loses=(f"{GID}_reparameterize",),
+                    "    z = mu + torch.exp(logvar) * torch.randn_like(mu)\n"),
+               Edit(MODULE, "    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)\n",
+                    "    kl = 0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)\n")),
+        loses=(f"{GID}_reparameterize", f"{GID}_kl_divergence", f"{GID}_negative_elbo", f"{GID}_training"),
     ),
     SimulatedStudent(
-        "kl_wrong_sign",
-        "the KL term has the wrong sign, so training pushes the codes away from the prior",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, "    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)\n",
-                    "    kl = 0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)\n"),),
-        loses=(f"{GID}_kl_divergence", f"{GID}_negative_elbo", f"{GID}_training"),
-    ),
-    SimulatedStudent(
-        "likelihood_ignores_dark_pixels",
-        "the log-likelihood keeps only x log p and drops the (1 - x) log(1 - p) of dark pixels",
+        "likelihood_ignores_dark_pixels_and_conditional_encoder_not_told",
+        "the log-likelihood keeps only x log p and drops the (1 - x) log(1 - p) of dark pixels; and the "
+        "conditional VAE's encoder is not given the label (only the decoder is)",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, "    per_pixel = logits * images - logits.clamp(min=0) - torch.log1p(torch.exp(-logits.abs()))\n",
-                    "    per_pixel = images * (-logits.clamp(max=0) - torch.log1p(torch.exp(-logits.abs())))\n"),),
-        loses=(f"{GID}_log_likelihood", f"{GID}_negative_elbo", f"{GID}_training"),
+                    "    per_pixel = images * (-logits.clamp(max=0) - torch.log1p(torch.exp(-logits.abs())))\n"),
+               Edit(MODULE, ONE_HOT, "        joined = flat_images\n"),
+               Edit(MODULE, "        joined = self.encoder_input(z, labels)\n",
+                    "        one_hot = torch.zeros(len(labels), self.classes, dtype=z.dtype, device=z.device)\n"
+                    "        one_hot[torch.arange(len(labels), device=labels.device), labels] = 1\n"
+                    "        joined = torch.cat([z, one_hot], dim=1)\n")),
+        loses=(f"{GID}_log_likelihood", f"{GID}_negative_elbo", f"{GID}_training", f"{GID}_conditional"),
     ),
     SimulatedStudent(
         "forward_decodes_the_mean",
@@ -74,16 +77,5 @@ STUDENTS = [
         edits=(Edit(MODULE, "        logits = self.decode(reparameterize(mu, logvar), labels)\n",
                     "        logits = self.decode(mu, labels)\n"),),
         loses=(f"{GID}_vae_forward", f"{GID}_training"),
-    ),
-    SimulatedStudent(
-        "conditional_encoder_not_told",
-        "the conditional VAE's encoder is not given the label (only the decoder is)",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, ONE_HOT, "        joined = flat_images\n"),
-               Edit(MODULE, "        joined = self.encoder_input(z, labels)\n",
-                    "        one_hot = torch.zeros(len(labels), self.classes, dtype=z.dtype, device=z.device)\n"
-                    "        one_hot[torch.arange(len(labels), device=labels.device), labels] = 1\n"
-                    "        joined = torch.cat([z, one_hot], dim=1)\n")),
-        loses=(f"{GID}_conditional",),
     ),
 ]
