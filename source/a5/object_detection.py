@@ -302,11 +302,13 @@ def mean_average_precision(predictions: list[dict[str, torch.Tensor]], targets: 
         for c in classes:
             flags, scores, count = [], [], 0
             for prediction, target in zip(predictions, targets):
-                truth = target["boxes"][target["labels"] == c]
+                # IoU in float64, as COCO's evaluation computes it: float32 rounding could move an
+                # IoU across a threshold.
+                truth = target["boxes"][target["labels"] == c].double()
                 count += len(truth)
                 mine = prediction["labels"] == c
                 order = prediction["scores"][mine].argsort(descending=True, stable=True)[:max_detections]
-                flags.append(match_detections(prediction["boxes"][mine][order], truth, threshold))
+                flags.append(match_detections(prediction["boxes"][mine][order].double(), truth, threshold))
                 scores.append(prediction["scores"][mine][order])
             flags, scores = torch.cat(flags), torch.cat(scores)
             order = scores.argsort(descending=True, stable=True)
