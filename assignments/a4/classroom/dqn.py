@@ -1,6 +1,7 @@
-"""Simulated students of a4 `dqn`: one correct solution written differently and five broken ones.
-Each hands in only dqn.ipynb; `dl4cv prove a4 --notebook dqn` grades them and checks each scores
-exactly as listed."""
+"""Simulated students of a4 `dqn`: one correct solution written differently and five
+planted mistakes carried by four students (the buffer and dueling mistakes share one, as no cell
+uses both). Each hands in only dqn.ipynb; `dl4cv prove a4 --notebook dqn` grades them and checks
+each scores exactly as listed."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -65,19 +66,15 @@ STUDENTS = [
         ),
     ),
     SimulatedStudent(
-        "dqn_buffer_never_wraps", "once full, the buffer keeps overwriting its last slot instead of the oldest",
+        "dqn_buffer_never_wraps_and_dueling_without_mean",
+        "once full, the buffer keeps overwriting its last slot instead of the oldest; and the dueling head adds V and A "
+        "without subtracting the mean advantage (the trained agent fills no buffer and has no dueling head)",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, ADVANCE, """        self.position = min(slot + 1, self.capacity - 1)
         self.size = min(self.size + 1, self.capacity)
-"""),),
-        loses=(P + "replay_buffer",),
-    ),
-    SimulatedStudent(
-        "dqn_dueling_without_mean", "the dueling head adds V and A without subtracting the mean advantage",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, DUELING, """        return self.value(features) + self.advantage(features)
-"""),),
-        loses=(P + "dueling_head",),
+"""), Edit(MODULE, DUELING, """        return self.value(features) + self.advantage(features)
+""")),
+        loses=(P + "replay_buffer", P + "dueling_head"),
     ),
     SimulatedStudent(
         "dqn_double_uses_target_twice", "Double DQN's next action is picked by the target network, which also values it",

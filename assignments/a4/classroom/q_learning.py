@@ -1,6 +1,7 @@
-"""Simulated students of a4 `q_learning`: one correct solution written differently and five broken
-ones. Each hands in only q_learning.ipynb; `dl4cv prove a4 --notebook q_learning` grades them and
-checks each scores exactly as listed."""
+"""Simulated students of a4 `q_learning`: one correct solution written differently and five
+planted mistakes carried by three students (two carry two mistakes in cells that do not use each
+other's code, which saves notebook runs). Each hands in only q_learning.ipynb; `dl4cv prove a4
+--notebook q_learning` grades them and checks each scores exactly as listed."""
 
 from dl4cv.course.classroom import Edit, SimulatedStudent
 
@@ -94,35 +95,26 @@ STUDENTS = [
         loses=(P + "td_target", P + "q_network_loss"),
     ),
     SimulatedStudent(
-        "q_learning_explores_only_other_actions", "a random action is never the greedy one",
+        "q_learning_explores_only_other_actions_and_gradient_through_target",
+        "a random action is never the greedy one; and the Q-network's loss lets the gradient flow through the target too",
         notebooks=NOTEBOOK,
         edits=(Edit(MODULE, EXPLORE, """    explore = torch.rand(batch, generator=generator, device=q_values.device) < epsilon
     greedy = q_values.argmax(-1)
     offset = torch.randint(1, actions, batch, generator=generator, device=q_values.device)
     return torch.where(explore, (greedy + offset) % actions, greedy)
-"""),),
-        loses=(P + "epsilon_greedy",),
-    ),
-    SimulatedStudent(
-        "q_learning_reseeds_every_episode", "evaluate_policy resets with the seed before every episode",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, EVALUATE, "        state, _ = env.reset(seed=seed)\n        total, done = 0.0, False\n"),),
-        loses=(P + "evaluate_policy",),
-    ),
-    SimulatedStudent(
-        "q_learning_backup_ignores_terminal", "the Bellman backup adds gamma * V(s') after terminal transitions too",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, BACKUP, """    return (probabilities * (rewards + gamma * values.view(1, 1, -1))).sum(dim=2)
-"""),),
-        loses=(P + "bellman_backup", P + "value_iteration"),
-    ),
-    SimulatedStudent(
-        "q_learning_gradient_through_target", "the Q-network's loss lets the gradient flow through the target too",
-        notebooks=NOTEBOOK,
-        edits=(Edit(MODULE, LOSS, """    chosen = network(states).gather(1, actions.view(-1, 1)).squeeze(1)
+"""), Edit(MODULE, LOSS, """    chosen = network(states).gather(1, actions.view(-1, 1)).squeeze(1)
     targets = td_target(rewards.to(chosen.dtype), network(next_states), terminated, gamma)
     return ((chosen - targets) ** 2).mean()
-"""),),
-        loses=(P + "q_network_loss",),
+""")),
+        loses=(P + "epsilon_greedy", P + "q_network_loss"),
+    ),
+    SimulatedStudent(
+        "q_learning_reseeds_every_episode_and_backup_ignores_terminal",
+        "evaluate_policy resets with the seed before every episode; and the Bellman backup adds gamma * V(s') after "
+        "terminal transitions too",
+        notebooks=NOTEBOOK,
+        edits=(Edit(MODULE, EVALUATE, "        state, _ = env.reset(seed=seed)\n        total, done = 0.0, False\n"), Edit(MODULE, BACKUP, """    return (probabilities * (rewards + gamma * values.view(1, 1, -1))).sum(dim=2)
+""")),
+        loses=(P + "evaluate_policy", P + "bellman_backup", P + "value_iteration"),
     ),
 ]
