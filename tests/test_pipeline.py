@@ -37,7 +37,7 @@ ASSIGNMENTS = course_settings(ROOT).assignments
 #: Graded in a second process, in a course copy of their own, while this one grades the rest:
 #: the grader leaves a core idle while it releases, prepares and waits for the last notebook of an
 #: assignment, and two graders at once fill those gaps (together they keep about four kernels busy).
-BACKGROUND = ("a3",)
+BACKGROUND = ("a3", "a4")
 #: The order tests ask for assignments: the background ones last, so this process is never idle.
 IN_ORDER = sorted(ASSIGNMENTS, key=lambda assignment: assignment in BACKGROUND)
 
