@@ -7,12 +7,10 @@ from __future__ import annotations
 import csv
 import html
 import json
-import multiprocessing
-import os
 import re
+import os
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -34,65 +32,49 @@ ASSIGNMENT = "a1"
 ASSIGNMENTS = course_settings(ROOT).assignments
 
 
-#: Graded in a second process, in a course copy of their own, while this one grades the rest:
-#: the grader leaves a core idle while it releases, prepares and waits for the last notebook of an
-#: assignment, and two graders at once fill those gaps (together they keep about four kernels busy).
-BACKGROUND = ("a3", "a4")
-#: The order tests ask for assignments: the background ones last, so this process is never idle.
-IN_ORDER = sorted(ASSIGNMENTS, key=lambda assignment: assignment in BACKGROUND)
-
-
-def _grade_whole_class(root: Path, assignment: str) -> tuple[list, list]:
-    """Release `assignment` in the course at `root`, hand in its simulated class and grade it."""
-    release_assignment(root=root, assignment=assignment)
-    students = load_class(root=root, assignment=assignment)
-    for student in students:
-        write_submission(student, root=root, assignment=assignment)
-    return students, grade_assignment(root=root, assignment=assignment, jobs=2, progress=False)
+@pytest.fixture(scope="module")
+def pipeline_course(tmp_path_factory) -> Path:
+    return copy_course(tmp_path_factory.mktemp("pipeline") / "course")
 
 
 @pytest.fixture(scope="module")
-def grade_class(tmp_path_factory):
-    """grade_class(aid) -> (course root, students, results): the whole simulated class, graded once
-    per module; the `BACKGROUND` assignments start at once in a second process."""
-    here = copy_course(tmp_path_factory.mktemp("pipeline") / "course")
-    elsewhere = copy_course(tmp_path_factory.mktemp("pipeline-background") / "course")
-    background = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    started = {aid: background.submit(_grade_whole_class, elsewhere, aid) for aid in BACKGROUND if aid in ASSIGNMENTS}
-    done: dict[str, tuple[Path, list, list]] = {}
+def grade_class(pipeline_course):
+    """grade_class(aid) -> (students, results): the whole simulated class, graded once per module."""
+    done: dict[str, tuple[list, list]] = {}
 
-    def grade(assignment: str) -> tuple[Path, list, list]:
+    def grade(assignment: str) -> tuple[list, list]:
         if assignment not in done:
-            if assignment in started:
-                done[assignment] = elsewhere, *started[assignment].result()
-            else:
-                done[assignment] = here, *_grade_whole_class(here, assignment)
+            release_assignment(root=pipeline_course, assignment=assignment)
+            students = load_class(root=pipeline_course, assignment=assignment)
+            for student in students:
+                write_submission(student, root=pipeline_course, assignment=assignment)
+            results = grade_assignment(root=pipeline_course, assignment=assignment, jobs=2, progress=False)
+            done[assignment] = students, results
         return done[assignment]
 
-    yield grade
-    background.shutdown(cancel_futures=True)
+    return grade
 
 
 @pytest.fixture(scope="module")
-def graded(grade_class) -> tuple[Path, list, list]:
-    return grade_class(ASSIGNMENT)
+def graded(pipeline_course, grade_class) -> tuple[Path, list, list]:
+    return pipeline_course, *grade_class(ASSIGNMENT)
 
 
-@pytest.mark.parametrize("assignment", IN_ORDER)
-def test_every_simulated_student_scores_exactly_as_expected(grade_class, assignment):
-    root, students, results = grade_class(assignment)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_simulated_student_scores_exactly_as_expected(pipeline_course, grade_class, assignment):
+    students, results = grade_class(assignment)
     assert {r.student for r in results} == {s.id for s in students}
     statuses = {r.student: r.status for r in results}
-    assert check_expectations(root=root, assignment=assignment, students=students, statuses=statuses) == []
+    assert check_expectations(root=pipeline_course, assignment=assignment, students=students, statuses=statuses) == []
 
 
-@pytest.mark.parametrize("assignment", IN_ORDER)
-def test_every_reference_notebook_runs_without_any_error(grade_class, assignment):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_reference_notebook_runs_without_any_error(pipeline_course, grade_class, assignment):
     """The instructor's solution, hidden tests included, runs top to bottom in fast mode in the
     sandbox: no error in any cell, graded or not (plots, studies and demos included)."""
-    root, _, _ = grade_class(assignment)
-    executed = sorted((root / "autograded" / "reference" / assignment).glob("*.ipynb"))
-    assert {p.stem for p in executed} == {p.stem for p in (root / "source" / assignment).glob("*.ipynb")}
+    grade_class(assignment)
+    executed = sorted((pipeline_course / "autograded" / "reference" / assignment).glob("*.ipynb"))
+    assert {p.stem for p in executed} == {p.stem for p in (pipeline_course / "source" / assignment).glob("*.ipynb")}
     for path in executed:
         nb = nbformat.read(str(path), as_version=4)
         errors = [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -100,13 +82,13 @@ def test_every_reference_notebook_runs_without_any_error(grade_class, assignment
         assert errors == [], f"{assignment}/{path.name}: cell {errors[0][0]} raised {errors[0][1]}: {errors[0][2]}"
 
 
-@pytest.mark.parametrize("assignment", IN_ORDER)
-def test_feedback_shows_no_hidden_test_code(grade_class, assignment):
-    root, _, _ = grade_class(assignment)
-    paths = generate_feedback(root=root, assignment=assignment)
-    handed_in = {(p.parents[1].name, p.stem) for p in (root / "autograded").glob(f"*/{assignment}/*.ipynb")}
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_shows_no_hidden_test_code(pipeline_course, grade_class, assignment):
+    students, _ = grade_class(assignment)
+    paths = generate_feedback(root=pipeline_course, assignment=assignment)
+    handed_in = {(p.parents[1].name, p.stem) for p in (pipeline_course / "autograded").glob(f"*/{assignment}/*.ipynb")}
     assert {(p.parents[1].name, p.stem) for p in paths} == handed_in
-    hidden = _hidden_test_lines(root, assignment)
+    hidden = _hidden_test_lines(pipeline_course, assignment)
     assert hidden, "the assignment has no hidden tests to look for"
     for path in paths:
         text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))  # code is split into highlight spans
@@ -168,10 +150,10 @@ def test_export_writes_one_row_per_student(graded):
     assert rows["untouched"]["auto_score"] == "0"
 
 
-def test_the_planted_mistake_is_named_in_its_feedback(graded):
-    root, _, _ = graded
-    generate_feedback(root=root, assignment=ASSIGNMENT, student="knn_wrong_tie_break")
-    failing = (root / "feedback" / "knn_wrong_tie_break" / ASSIGNMENT / "knn.html").read_text()
+def test_the_planted_mistake_is_named_in_its_feedback(pipeline_course, grade_class):
+    grade_class(ASSIGNMENT)
+    generate_feedback(root=pipeline_course, assignment=ASSIGNMENT, student="knn_wrong_tie_break")
+    failing = (pipeline_course / "feedback" / "knn_wrong_tie_break" / ASSIGNMENT / "knn.html").read_text()
     assert "a tie between labels goes to the smallest label" in failing
 
 
