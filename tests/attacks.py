@@ -21,8 +21,11 @@ def proc_starts():
     return found
 
 def everything():
-    """Every folder of the filesystem the kernel sees, but the kernel's own /proc, /sys, /dev and /usr."""
+    """Every folder of the filesystem the kernel sees, but the kernel's own /proc, /sys, /dev and /usr,
+    and the insides of Python environments, caches and git stores, which hold no course (a thief who
+    walks them too runs out of time on a busy machine before finding anything)."""
+    skipped = {".venv", "site-packages", ".git", "__pycache__", ".cache", "node_modules"}
     for top, dirs, _ in os.walk("/"):
-        dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
+        dirs[:] = [d for d in dirs if d not in skipped and os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
         yield top
 '''
