@@ -37,6 +37,7 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in [
     Variable("DL4CV_CELL_TIMEOUT", "integer", "120", "grading: seconds one cell may run"),
     Variable("DL4CV_NOTEBOOK_TIMEOUT", "integer", "900", "grading: seconds one notebook may run"),
     Variable("DL4CV_MPL_CACHE", "path", "(set by the grader)", "internal: the warmed matplotlib cache a kernel copies"),
+    Variable("DL4CV_RUN_CACHE", "text", "~/.cache/dl4cv/runs", "`dl4cv prove` and the suite: where unchanged notebook runs are kept and reused; `off` executes every run"),
     Variable("DL4CV_BENCH_SUBMISSIONS", "integer", "100", "`make bench`: submissions in the grading-at-scale run"),
 ]}  # fmt: skip
 

@@ -24,11 +24,16 @@ from dl4cv.course.feedback import generate_feedback
 from dl4cv.course.grade import grade_assignment
 from dl4cv.course.release import release_assignment
 from dl4cv.course.report import export_grades, gradebook_scores
+from dl4cv.course.runcache import cache_from_env
 
 from .conftest import ROOT, copy_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 ASSIGNMENT = "a1"
+# Runs whose every input is unchanged since the last proof are reused (dl4cv.course.runcache);
+# DL4CV_RUN_CACHE=off executes every notebook. The attack, isolation and contamination tests never
+# use the cache: what they test is the execution itself.
+RUN_CACHE = cache_from_env()
 ASSIGNMENTS = course_settings(ROOT).assignments
 
 
@@ -48,7 +53,8 @@ def grade_class(pipeline_course):
             students = load_class(root=pipeline_course, assignment=assignment)
             for student in students:
                 write_submission(student, root=pipeline_course, assignment=assignment)
-            results = grade_assignment(root=pipeline_course, assignment=assignment, jobs=2, progress=False)
+            results = grade_assignment(root=pipeline_course, assignment=assignment, jobs=2, progress=False,
+                                       cache=RUN_CACHE)
             done[assignment] = students, results
         return done[assignment]
 

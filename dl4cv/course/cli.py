@@ -193,14 +193,21 @@ FAST_NOTEBOOK_BUDGET_S = 20
 @click.argument("assignment")
 @click.option("--notebook", required=True, help="The notebook (file stem) whose simulated students to grade.")
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks executed at once (default: CPU cores).")
+@click.option("--fresh", is_flag=True, help="Execute every notebook, even one whose inputs match a stored run.")
 @ALLOW_UNISOLATED
 @click.pass_context
-def prove(ctx: click.Context, assignment: str, notebook: str, jobs: int | None, allow_unisolated: bool) -> None:
-    """Prove one notebook's hidden tests: grade its simulated students in a scratch course copy."""
+def prove(ctx: click.Context, assignment: str, notebook: str, jobs: int | None, fresh: bool,
+          allow_unisolated: bool) -> None:  # fmt: skip
+    """Prove one notebook's hidden tests: grade its simulated students in a scratch course copy.
+
+    A run whose every input (submission, hidden tests, dl4cv, installed packages, data) matches a
+    stored one is reused from the run cache ($DL4CV_RUN_CACHE, else ~/.cache/dl4cv/runs; "off"
+    turns it off); --fresh executes everything."""
     from dl4cv.course.demo import prove_notebook
+    from dl4cv.course.runcache import cache_from_env
 
     outcome = prove_notebook(root=_root(ctx), assignment=assignment, notebook=notebook, jobs=jobs,
-                             allow_unisolated=allow_unisolated)
+                             allow_unisolated=allow_unisolated, cache=None if fresh else cache_from_env())
     click.echo(f"\n== {assignment}/{notebook}: simulated students graded in {outcome.seconds:.0f} s ==\n")
     click.echo(outcome.table)
     student, seconds = outcome.slowest

@@ -12,6 +12,7 @@ from dl4cv.course.feedback import generate_feedback
 from dl4cv.course.config import CourseError, require_assignment
 from dl4cv.course.grade import grade_assignment, grading_isolation
 from dl4cv.course.release import release_assignment
+from dl4cv.course.runcache import RunCache
 from dl4cv.course.report import export_grades, format_table, gradebook_scores
 
 
@@ -55,9 +56,10 @@ def check_expectations(*, root: Path, assignment: str, students, statuses: dict[
 
 def run_demo(
     *, root: Path, assignment: str, jobs: int | None = None, progress: bool = True, notebook: str | None = None,
-    allow_unisolated: bool = False,
+    allow_unisolated: bool = False, cache: RunCache | None = None,
 ) -> DemoOutcome:
     """Run the whole pipeline on the simulated class of `assignment` inside the course folder.
+    With `cache`, notebook runs whose inputs are all unchanged are reused (`dl4cv.course.runcache`).
 
     With `notebook`, only the students who hand that notebook in are graded, on that notebook.
     The demo keeps its own gradebook (`reports/demo/gradebook.db`, fresh each run), so it never
@@ -68,7 +70,7 @@ def run_demo(
     require_assignment(root, assignment)
     grading_isolation(root=root, allow_unisolated=allow_unisolated)  # refuse before releasing anything
     return _run_demo(root=root, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
-                     allow_unisolated=allow_unisolated, gradebook=_fresh_demo_gradebook(root))  # fmt: skip
+                     allow_unisolated=allow_unisolated, gradebook=_fresh_demo_gradebook(root), cache=cache)  # fmt: skip
 
 
 def _fresh_demo_gradebook(root: Path) -> str:
@@ -80,7 +82,7 @@ def _fresh_demo_gradebook(root: Path) -> str:
 
 
 def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, notebook: str | None,
-              allow_unisolated: bool, gradebook: str) -> DemoOutcome:  # fmt: skip
+              allow_unisolated: bool, gradebook: str, cache: RunCache | None = None) -> DemoOutcome:  # fmt: skip
     start = time.perf_counter()
     release_assignment(root=root, assignment=assignment, gradebook=gradebook)
     students = load_class(root=root, assignment=assignment, notebook=notebook)
@@ -89,7 +91,7 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
         write_submission(student, root=root, assignment=assignment)
     results = grade_assignment(
         root=root, assignment=assignment, students=[s.id for s in students], jobs=jobs, progress=progress,
-        allow_unisolated=allow_unisolated, gradebook=gradebook,
+        allow_unisolated=allow_unisolated, gradebook=gradebook, cache=cache,
     )
     statuses = {r.student: r.status for r in results}
     grades_csv = export_grades(
@@ -115,8 +117,9 @@ def _run_demo(*, root: Path, assignment: str, jobs: int | None, progress: bool, 
 
 
 def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | None = None, progress: bool = True,
-                   allow_unisolated: bool = False) -> DemoOutcome:  # fmt: skip
-    """Grade the simulated students of one notebook in a scratch copy of the course.
+                   allow_unisolated: bool = False, cache: RunCache | None = None) -> DemoOutcome:  # fmt: skip
+    """Grade the simulated students of one notebook in a scratch copy of the course (reusing
+    unchanged runs from `cache`).
 
     The copy keeps every module of the assignment but only this notebook, so a sibling notebook
     still being written cannot break the release. Nothing in `root` changes.
@@ -136,6 +139,6 @@ def prove_notebook(*, root: Path, assignment: str, notebook: str, jobs: int | No
                 path.unlink()
     try:
         return run_demo(root=course, assignment=assignment, jobs=jobs, progress=progress, notebook=notebook,
-                        allow_unisolated=allow_unisolated)
+                        allow_unisolated=allow_unisolated, cache=cache)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

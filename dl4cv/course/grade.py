@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from dl4cv.course.config import load_nbgrader_config, require_assignment
 from dl4cv.course.dispatch import check_cluster, kernel_environment, run_tasks
-from dl4cv.course.execute import pack_task
+from dl4cv.course.execute import NotebookRun, pack_task
 from dl4cv.course.prepare import SubmissionResult, prepare_submissions, submitted_students
+from dl4cv.course.runcache import RunCache, run_key
 from dl4cv.course.save import save_scores
 
 #: The end of every status of a run whose kernels could read and write the machine's files.
@@ -47,6 +49,26 @@ def grading_isolation(*, root: Path, allow_unisolated: bool = False, config=None
     return check_isolation(settings)
 
 
+def _runs(tasks: list, *, jobs: int, scheduler: str | None, cache: RunCache | None) -> Iterator[NotebookRun]:
+    """`run_tasks`, with stored runs taken from `cache` and new clean runs stored in it. Without
+    isolation no cache is used: a kernel that can read everything could read the cache too."""
+    if cache is None:
+        yield from run_tasks(tasks, jobs=jobs, scheduler=scheduler)
+        return
+    keys, pending = {}, []
+    for task in tasks:
+        key = run_key(task)
+        stored = cache.get(task, key)
+        if stored is not None:
+            yield stored
+        else:
+            keys[task.path] = key
+            pending.append(task)
+    for run in run_tasks(pending, jobs=jobs, scheduler=scheduler):
+        cache.put(keys[run.path], run)
+        yield run
+
+
 def grade_assignment(
     *,
     root: Path,
@@ -57,6 +79,7 @@ def grade_assignment(
     allow_unisolated: bool = False,
     progress: bool = True,
     gradebook: str | None = None,
+    cache: RunCache | None = None,
 ) -> list[SubmissionResult]:
     """Autograde `assignment` for `students` (default: everyone in submitted/) in parallel.
 
@@ -64,6 +87,9 @@ def grade_assignment(
     `scheduler` (a Dask scheduler address such as `tcp://10.0.0.5:8786`), the cluster's workers
     do. Scores go into `gradebook` (an SQLAlchemy URL), by default the course's. Returns one
     `SubmissionResult` per student, in the order of `students`.
+
+    With `cache`, a notebook whose every input is unchanged since a stored run (see
+    `dl4cv.course.runcache`) is not executed again: the stored run is scored instead.
 
     Raises `UnisolatedError` before touching anything when kernels cannot be isolated (here, or on
     a cluster worker), unless `allow_unisolated` (or `c.Sandbox.allow_unisolated`) accepts the
@@ -108,7 +134,7 @@ def grade_assignment(
     env = kernel_environment(jobs=jobs)
     env[MPL_CACHE_ENV] = str(warm_matplotlib_cache())
     tasks = [pack_task(Path(path), config=config, env=env) for path in pending]
-    runs = run_tasks(tasks, jobs=jobs, scheduler=scheduler)
+    runs = _runs(tasks, jobs=jobs, scheduler=scheduler, cache=cache if isolation == "bwrap" else None)
     for run in tqdm(runs, total=len(tasks), desc=f"grade {assignment}", disable=not progress):
         result = results[run.student]
         result.seconds += run.seconds
