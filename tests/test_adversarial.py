@@ -329,6 +329,7 @@ def test_the_routes_are_real_escapes_when_isolation_is_switched_off(tmp_path):
     root, last_year = tiny_course(tmp_path / "course"), tiny_course(tmp_path / "last_year" / "course")
     with (root / "nbgrader_config.py").open("a") as config:
         config.write('\nc.Sandbox.isolation = "unshare"\n')  # network namespace only, as without bwrap
+        config.write("c.Execute.timeout = 90\nc.Sandbox.notebook_timeout = 240\n")  # the walk of a busy machine's disk
     students = [HONEST[0], BROKEN_MODULE, *(_plant(s, root, last_year) for s in READ_ROUTES)]
     for student in students:
         _submit(student, root)
