@@ -170,21 +170,22 @@ def train_detector(model: nn.Module, images: torch.Tensor, boxes: torch.Tensor, 
 def detect(model: nn.Module, images: torch.Tensor, *, score_threshold: float = 0.05, iou_threshold: float = 0.5,
            batch_size: int = 256) -> list[dict[str, torch.Tensor]]:  # fmt: skip
     """Given: detections for each of the (N, 3, 64, 64) images: a dict of `boxes` (D, 4) xyxy,
-    `scores` (D,) and `labels` (D,), by decreasing score, on the CPU. A cell's score is
-    σ(objectness) · its best class probability; cells under `score_threshold` are dropped, then
-    `batched_nms`."""
+    `scores` (D,) and `labels` (D,), by decreasing score, on the CPU. A cell proposes its box once
+    for every class c whose score σ(objectness) · P(c) is above `score_threshold`, as detectors
+    scored on COCO do: when the best class is wrong, the runner-up still counts, at a lower score.
+    Then `batched_nms`, so a cell's guesses of different classes do not suppress each other."""
     device = next(model.parameters()).device
     model.eval()
     results = []
     for start in range(0, len(images), batch_size):
         output = model(images[start:start + batch_size].to(device)).cpu()
         boxes = decode_boxes(output[..., 1:5]).flatten(1, 2)
-        scores, labels = (torch.sigmoid(output[..., :1]) * torch.softmax(output[..., 5:], dim=-1)).max(-1)
-        for b, s, l in zip(boxes, scores.flatten(1), labels.flatten(1)):
-            confident = s > score_threshold
-            b, s, l = b[confident], s[confident], l[confident]
-            kept = batched_nms(b, s, l, iou_threshold)
-            results.append({"boxes": b[kept], "scores": s[kept], "labels": l[kept]})
+        scores = (torch.sigmoid(output[..., :1]) * torch.softmax(output[..., 5:], dim=-1)).flatten(1, 2)
+        for image_boxes, image_scores in zip(boxes, scores):
+            cell, label = (image_scores > score_threshold).nonzero(as_tuple=True)
+            b, s = image_boxes[cell], image_scores[cell, label]
+            kept = batched_nms(b, s, label, iou_threshold)
+            results.append({"boxes": b[kept], "scores": s[kept], "labels": label[kept]})
     return results
 
 
